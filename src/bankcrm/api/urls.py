@@ -1,0 +1,43 @@
+"""The HTTP API under /api/v1: django-ninja, OpenAPI docs at /api/v1/docs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+
+from bankcrm.api import customers, kpis
+from bankcrm.api.auth import api_auth
+
+api = NinjaAPI(
+    title="Bank CRM API",
+    version="1",
+    auth=api_auth,
+    urls_namespace="api",
+    description="Customers, 360 views and KPIs, with the same row-level scope and masking "
+    "as the pages. Authenticate with `Authorization: Bearer <token>`.",
+)
+api.add_router("", customers.router)
+api.add_router("", kpis.router)
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors: dict[str, Any] = (
+        {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
+        if hasattr(exc, "error_dict") else {"__all__": [str(m) for m in exc.messages]}
+    )
+    return api.create_response(
+        request, {"detail": _("The request is not valid."), "errors": errors}, status=400
+    )
+
+
+@api.exception_handler(PermissionDenied)
+def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+    return api.create_response(
+        request, {"detail": str(exc) or _("Your role may not do this.")}, status=403
+    )
+

@@ -1,0 +1,95 @@
+"""Writing audit events: who did what to which record, from where, before → after."""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db import models
+
+from bankcrm.core.models import AuditAction, AuditEvent
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    ip_address: str | None = None
+    channel: str = ""
+
+
+_context: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
+    "bankcrm_audit_context", default=RequestContext(channel="cli")
+)
+
+
+def set_request_context(ctx: RequestContext) -> contextvars.Token[RequestContext]:
+    return _context.set(ctx)
+
+
+def reset_request_context(token: contextvars.Token[RequestContext]) -> None:
+    _context.reset(token)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, models.Model):
+        return value.pk
+    return value
+
+
+def snapshot(instance: models.Model, fields: list[str] | None = None) -> dict[str, Any]:
+    """A JSON-able dict of a model's concrete field values (FKs by id)."""
+    out: dict[str, Any] = {}
+    for f in instance._meta.concrete_fields:
+        if fields is not None and f.name not in fields:
+            continue
+        out[f.name] = _jsonable(getattr(instance, f.attname))
+    return out
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """Only the fields that changed, as {field: [before, after]}."""
+    keys = set(before) | set(after)
+    return {
+        k: [before.get(k), after.get(k)]
+        for k in sorted(keys)
+        if before.get(k) != after.get(k)
+    }
+
+
+def audit_record(
+    *,
+    actor: Any,
+    action: str,
+    obj: models.Model | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    customer_id: int | None = None,
+    changes: dict[str, Any] | None = None,
+    purpose: str = "",
+) -> AuditEvent:
+    ctx = _context.get()
+    if obj is not None:
+        object_type = object_type or obj._meta.label_lower
+        object_id = object_id or str(obj.pk)
+    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    return AuditEvent.objects.create(
+        actor=actor if is_user else None,
+        actor_username=getattr(actor, "username", "") if is_user else "",
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        customer_id=customer_id,
+        ip_address=ctx.ip_address,
+        channel=ctx.channel,
+        purpose=purpose[:255],
+        changes=changes or {},
+    )
+
+
+__all__ = ["AuditAction", "audit_record", "diff", "snapshot", "RequestContext"]

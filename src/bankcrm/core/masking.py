@@ -1,0 +1,28 @@
+"""Masking of personal identifiers for display: what a role sees without revealing."""
+
+from __future__ import annotations
+
+
+def mask_resident_id(value: str | None) -> str:
+    """110101199003071234 → 110***********1234 (first 3 and last 4 characters kept)."""
+    if not value:
+        return ""
+    if len(value) <= 7:
+        return "*" * len(value)
+    return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+def mask_mobile(value: str | None) -> str:
+    """13812345678 → 138****5678."""
+    if not value:
+        return ""
+    if len(value) < 8:
+        return "*" * len(value)
+    return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+def mask_email(value: str | None) -> str:
+    if not value or "@" not in value:
+        return value or ""
+    local, domain = value.split("@", 1)
+    return (local[:1] + "***@" + domain) if local else "***@" + domain

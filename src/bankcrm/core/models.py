@@ -1,0 +1,99 @@
+"""Branches, staff users and the audit trail."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from bankcrm.core.roles import Role
+
+
+class Branch(models.Model):
+    code = models.CharField(_("code"), max_length=16, unique=True)
+    name_zh = models.CharField(_("Chinese name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100)
+    city = models.CharField(_("city"), max_length=50)
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent branch"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="children",
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("branch")
+        verbose_name_plural = _("branches")
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.name_zh if (get_language() or "").startswith("zh") else self.name_en
+
+
+class User(AbstractUser):
+    """A member of the bank's staff."""
+
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.RM)
+    branch = models.ForeignKey(
+        Branch, verbose_name=_("branch"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="staff",
+    )
+    name_zh = models.CharField(_("Chinese name"), max_length=50, blank=True)
+
+    class Meta:
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff")
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        if (get_language() or "").startswith("zh") and self.name_zh:
+            return self.name_zh
+        return self.get_full_name() or self.username
+
+
+class AuditAction(models.TextChoices):
+    CREATE = "create", _("create")
+    UPDATE = "update", _("update")
+    DELETE = "delete", _("delete")
+    VIEW = "view", _("view")
+    REVEAL = "reveal", _("reveal")
+    LOGIN = "login", _("log in")
+    LOGOUT = "logout", _("log out")
+    LOGIN_FAILED = "login_failed", _("failed log-in")
+
+
+class AuditEvent(models.Model):
+    """One entry in the audit trail; written in the same transaction as the change it records."""
+
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        User, verbose_name=_("actor"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    actor_username = models.CharField(_("actor"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=20, choices=AuditAction.choices)
+    object_type = models.CharField(_("object type"), max_length=50, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    customer_id = models.BigIntegerField(_("customer id"), null=True, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    channel = models.CharField(_("channel"), max_length=10, blank=True)
+    purpose = models.CharField(_("purpose"), max_length=255, blank=True)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        indexes = [
+            models.Index(fields=["customer_id", "at"], name="audit_customer_at"),
+            models.Index(fields=["actor", "at"], name="audit_actor_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_username} {self.action} {self.object_type}"

@@ -1,0 +1,45 @@
+"""Staff roles and what each may do: the single policy table the code and tests read."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    RM = "rm", _("Relationship manager")
+    BRANCH_MANAGER = "branch_manager", _("Branch manager")
+    MARKETING = "marketing", _("Marketing")
+    SERVICE = "service", _("Service agent")
+    COMPLIANCE = "compliance", _("Compliance auditor")
+    ADMIN = "admin", _("Administrator")
+
+
+class Scope(models.TextChoices):
+    """Which customers a role may read."""
+
+    OWN = "own", _("Own customers")
+    BRANCH = "branch", _("Own branch and its sub-branches")
+    ALL = "all", _("All customers")
+
+
+# Row-level scope per role (see ARCHITECTURE.md "Who uses it").
+CUSTOMER_SCOPE: dict[str, Scope] = {
+    Role.RM: Scope.OWN,
+    Role.BRANCH_MANAGER: Scope.BRANCH,
+    Role.MARKETING: Scope.ALL,
+    Role.SERVICE: Scope.ALL,
+    Role.COMPLIANCE: Scope.ALL,
+    Role.ADMIN: Scope.ALL,
+}
+
+# Who may change customer data, log interactions and tasks. Compliance is read-only.
+CAN_EDIT_CUSTOMERS = frozenset({Role.RM, Role.BRANCH_MANAGER, Role.ADMIN})
+CAN_LOG_INTERACTIONS = frozenset({Role.RM, Role.BRANCH_MANAGER, Role.SERVICE, Role.ADMIN})
+# Who may reveal a full resident ID or mobile number (with a reason, audited).
+CAN_REVEAL_PII = frozenset({Role.RM, Role.BRANCH_MANAGER, Role.COMPLIANCE, Role.ADMIN})
+CAN_VIEW_AUDIT = frozenset({Role.COMPLIANCE, Role.ADMIN})
+
+
+def has_role(user: object, roles: frozenset[str]) -> bool:
+    return bool(getattr(user, "is_authenticated", False)) and getattr(user, "role", None) in roles

@@ -1,0 +1,31 @@
+"""Log-ins, log-outs and failed log-ins go to the audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+
+from bankcrm.core.audit import audit_record
+from bankcrm.core.models import AuditAction
+
+
+@receiver(user_logged_in)
+def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    audit_record(actor=user, action=AuditAction.LOGIN, obj=user)
+
+
+@receiver(user_logged_out)
+def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
+    if user is not None:
+        audit_record(actor=user, action=AuditAction.LOGOUT, obj=user)
+
+
+@receiver(user_login_failed)
+def _login_failed(sender: Any, credentials: dict[str, Any], request: Any = None,
+                  **kwargs: Any) -> None:
+    audit_record(
+        actor=None, action=AuditAction.LOGIN_FAILED, object_type="core.user",
+        changes={"username": str(credentials.get("username", ""))[:150]},
+    )

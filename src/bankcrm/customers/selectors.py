@@ -1,0 +1,326 @@
+"""Reads of customer data. Every read starts from `customers_visible_to(user)`: row-level scope."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+from django.http import Http404
+
+from bankcrm.core.models import Branch, User
+from bankcrm.core.pagination import Page, SortKey, keyset_page
+from bankcrm.core.roles import CUSTOMER_SCOPE, Scope
+from bankcrm.customers.models import (
+    TIER_THRESHOLDS,
+    ConsentEvent,
+    ConsentPurpose,
+    ContactChannel,
+    Customer,
+    GroupMembership,
+    RmAssignment,
+)
+
+
+def branch_ids_under(branch_id: int) -> list[int]:
+    """The branch and all branches below it in the hierarchy."""
+    children: dict[int | None, list[int]] = {}
+    for bid, parent in Branch.objects.values_list("id", "parent_id"):
+        children.setdefault(parent, []).append(bid)
+    out, stack = [], [branch_id]
+    while stack:
+        bid = stack.pop()
+        out.append(bid)
+        stack.extend(children.get(bid, []))
+    return out
+
+
+def customers_visible_to(user: Any) -> QuerySet[Customer]:
+    """All customers `user` may read; deny by default for unknown roles."""
+    if not getattr(user, "is_authenticated", False):
+        return Customer.objects.none()
+    scope = CUSTOMER_SCOPE.get(user.role)
+    qs = Customer.objects.all()
+    if scope == Scope.ALL:
+        return qs
+    if scope == Scope.OWN:
+        return qs.filter(rm_id=user.pk)
+    if scope == Scope.BRANCH and user.branch_id:
+        return qs.filter(branch_id__in=branch_ids_under(user.branch_id))
+    return Customer.objects.none()
+
+
+def customer_get(*, user: Any, customer_id: int) -> Customer:
+    """One customer within scope, or 404 — never 403, so existence does not leak."""
+    try:
+        return customers_visible_to(user).select_related("branch", "rm").get(pk=customer_id)
+    except (Customer.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such customer") from None
+
+
+SORTS: dict[str, SortKey] = {
+    "customer_no": SortKey("customer_no"),
+    "name": SortKey("name_zh"),
+    "-aum": SortKey("aum", descending=True),
+    "aum": SortKey("aum"),
+    "-onboarded_on": SortKey("onboarded_on", descending=True),
+}
+
+
+@dataclass
+class CustomerFilters:
+    q: str = ""
+    branch: int | None = None
+    rm: int | None = None
+    status: str = ""
+    risk: str = ""
+    tier: str = ""
+    aum_min: Decimal | None = None
+    aum_max: Decimal | None = None
+    sort: str = "customer_no"
+
+
+_CUSTOMER_NO_RE = re.compile(r"^[A-Za-z]{1,3}\d+$")
+
+
+def _search_q(q: str) -> Q:
+    """Interpret a free-text query: mobile, customer number, ID last digits or a name."""
+    q = q.strip()
+    digits = re.sub(r"[\s\-]", "", q)
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    if re.fullmatch(r"1\d{10}", digits):
+        return Q(mobile=digits)
+    if _CUSTOMER_NO_RE.match(q):
+        return Q(customer_no__iexact=q)
+    if re.fullmatch(r"\d{3}[\dXx]", q):
+        return Q(id_last4=q.upper())
+    if re.fullmatch(r"\d{5,17}[\dXx]", q):
+        return Q(id_last4=q[-4:].upper(), id_number__endswith=q.upper())
+    # A name: prefix match on short queries (indexed), any-part match from 3 characters
+    # (trigram-indexed on PostgreSQL).
+    if len(q) < 3:
+        return Q(name_zh__startswith=q) | Q(name_en__istartswith=q)
+    return Q(name_zh__icontains=q) | Q(name_en__icontains=q)
+
+
+def customer_search_queryset(*, user: Any, filters: CustomerFilters) -> QuerySet[Customer]:
+    qs = customers_visible_to(user)
+    if filters.q.strip():
+        qs = qs.filter(_search_q(filters.q))
+    if filters.branch:
+        qs = qs.filter(branch_id=filters.branch)
+    if filters.rm:
+        qs = qs.filter(rm_id=filters.rm)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.risk:
+        qs = qs.filter(risk_appetite=filters.risk)
+    if filters.tier:
+        bounds = dict(TIER_THRESHOLDS)
+        floors = sorted(bounds.values())
+        floor = bounds.get(filters.tier)
+        if floor is not None:
+            qs = qs.filter(aum__gte=floor)
+            higher = [f for f in floors if f > floor]
+            if higher:
+                qs = qs.filter(aum__lt=higher[0])
+    if filters.aum_min is not None:
+        qs = qs.filter(aum__gte=filters.aum_min)
+    if filters.aum_max is not None:
+        qs = qs.filter(aum__lte=filters.aum_max)
+    return qs
+
+
+def customer_list(
+    *, user: Any, filters: CustomerFilters, cursor: str | None = None, size: int = 25
+) -> Page:
+    qs = customer_search_queryset(user=user, filters=filters).select_related("branch", "rm")
+    sort = SORTS.get(filters.sort, SORTS["customer_no"])
+    return keyset_page(qs, sort=sort, cursor=cursor, size=size)
+
+
+@dataclass
+class ConsentState:
+    purpose: str
+    channel: str
+    granted: bool
+    source: str
+    recorded_at: dt.datetime | None
+
+
+def consent_states(events: list[ConsentEvent]) -> list[ConsentState]:
+    """Current consent per purpose × channel: the latest event wins; none means not granted."""
+    latest: dict[tuple[str, str], ConsentEvent] = {}
+    for e in sorted(events, key=lambda e: (e.recorded_at, e.pk or 0)):
+        latest[(e.purpose, e.channel)] = e
+    out = []
+    for purpose in ConsentPurpose:
+        for channel in ContactChannel:
+            e = latest.get((purpose.value, channel.value))
+            out.append(
+                ConsentState(
+                    purpose=purpose.value,
+                    channel=channel.value,
+                    granted=bool(e and e.granted),
+                    source=e.source if e else "",
+                    recorded_at=e.recorded_at if e else None,
+                )
+            )
+    return out
+
+
+def consent_granted(*, customer: Customer, purpose: str, channel: str) -> bool:
+    e = (
+        ConsentEvent.objects.filter(customer=customer, purpose=purpose, channel=channel)
+        .order_by("-recorded_at", "-id")
+        .first()
+    )
+    return bool(e and e.granted)
+
+
+def month_starts(end: dt.date, months: int) -> list[dt.date]:
+    """The first day of each of the `months` months ending with the month of `end`."""
+    y, m = end.year, end.month
+    out = []
+    for _ in range(months):
+        out.append(dt.date(y, m, 1))
+        m -= 1
+        if m == 0:
+            y, m = y - 1, 12
+    return out[::-1]
+
+
+@dataclass
+class Customer360:
+    customer: Customer
+    assignments: list[RmAssignment]
+    memberships: list[GroupMembership]
+    consents: list[ConsentState]
+    accounts: list[Any]
+    aum: Decimal
+    deposits: Decimal
+    investments: Decimal
+    liabilities: Decimal
+    aum_trend: list[tuple[dt.date, Decimal]]
+    transactions: list[Any]
+    channel_mix: list[tuple[str, int]]
+    interactions: list[Any]
+    tasks: list[Any]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def customer_360(
+    *, user: Any, customer_id: int, months: int = 36, today: dt.date | None = None
+) -> Customer360:
+    """Everything about one customer in a fixed number of queries, whatever their history."""
+    from bankcrm.banking.models import (
+        AUM_CATEGORIES,
+        DEPOSIT_CATEGORIES,
+        Account,
+        AccountStatus,
+        BalanceSnapshot,
+        ProductCategory,
+        Transaction,
+    )
+    from bankcrm.interactions.models import Interaction, Task
+
+    customer = customer_get(user=user, customer_id=customer_id)
+    today = today or dt.date.today()
+    assignments = list(
+        RmAssignment.objects.filter(customer=customer).select_related("rm", "branch")[:20]
+    )
+    memberships = list(
+        GroupMembership.objects.filter(customer=customer)
+        .select_related("group")
+        .prefetch_related("group__memberships__customer")
+    )
+    consents = consent_states(list(ConsentEvent.objects.filter(customer=customer)))
+    accounts = list(
+        Account.objects.filter(customer=customer)
+        .select_related("product")
+        .order_by("status", "-balance")
+    )
+    open_accounts = [a for a in accounts if a.status != AccountStatus.CLOSED]
+    deposits = sum(
+        (a.balance for a in open_accounts if a.product.category in DEPOSIT_CATEGORIES),
+        Decimal("0"),
+    )
+    aum = sum(
+        (a.balance for a in open_accounts if a.product.category in AUM_CATEGORIES), Decimal("0")
+    )
+    liabilities = sum(
+        (
+            a.balance
+            for a in open_accounts
+            if a.product.category in {ProductCategory.LOAN, ProductCategory.CREDIT_CARD}
+        ),
+        Decimal("0"),
+    )
+    starts = month_starts(today, months)
+    by_month = dict(
+        BalanceSnapshot.objects.filter(
+            customer=customer, counts_to_aum=True, month__gte=starts[0]
+        )
+        .values_list("month")
+        .annotate(total=Sum("balance"))
+        .values_list("month", "total")
+    )
+    trend = [(m, by_month.get(m, Decimal("0"))) for m in starts]
+    transactions = list(
+        Transaction.objects.filter(customer=customer)
+        .select_related("account__product")
+        .order_by("-booked_at", "-id")[:20]
+    )
+    since = dt.datetime.combine(starts[-12] if len(starts) >= 12 else starts[0], dt.time.min,
+                                tzinfo=dt.UTC)
+    mix = Counter(
+        dict(
+            Transaction.objects.filter(customer=customer, booked_at__gte=since)
+            .values_list("channel")
+            .annotate(n=Count("id"))
+            .values_list("channel", "n")
+        )
+    )
+    interactions = list(
+        Interaction.objects.filter(customer=customer).select_related("staff")[:30]
+    )
+    tasks = list(
+        Task.objects.filter(customer=customer).select_related("assignee").order_by(
+            "status", "due_on"
+        )[:30]
+    )
+    return Customer360(
+        customer=customer,
+        assignments=assignments,
+        memberships=memberships,
+        consents=consents,
+        accounts=accounts,
+        aum=aum,
+        deposits=deposits,
+        investments=aum - deposits,
+        liabilities=liabilities,
+        aum_trend=trend,
+        transactions=transactions,
+        channel_mix=mix.most_common(),
+        interactions=interactions,
+        tasks=tasks,
+    )
+
+
+def staff_visible_to(user: Any) -> QuerySet[User]:
+    """Staff a user may pick in filters: RMs within their scope."""
+    qs = User.objects.filter(is_active=True, role="rm")
+    scope = CUSTOMER_SCOPE.get(getattr(user, "role", ""))
+    if scope == Scope.OWN:
+        return qs.filter(pk=user.pk)
+    if scope == Scope.BRANCH and user.branch_id:
+        return qs.filter(branch_id__in=branch_ids_under(user.branch_id))
+    if scope == Scope.ALL:
+        return qs
+    return qs.none()

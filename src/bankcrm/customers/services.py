@@ -1,0 +1,140 @@
+"""Writes to customer data. Each runs in one transaction with its audit event."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from bankcrm.core.audit import audit_record, diff, snapshot
+from bankcrm.core.models import AuditAction
+from bankcrm.core.roles import CAN_EDIT_CUSTOMERS, CAN_REVEAL_PII, has_role
+from bankcrm.core.validators import normalize_mobile, normalize_resident_id
+from bankcrm.customers.models import ConsentEvent, Customer, IdType, RmAssignment
+
+EDITABLE_FIELDS = [
+    "kind", "name_zh", "name_en", "gender", "birth_date", "id_type", "id_number", "mobile",
+    "email", "address", "occupation", "income_band", "kyc_status", "kyc_date", "risk_appetite",
+    "risk_assessed_on", "risk_expires_on", "status", "onboarded_on", "onboarding_channel",
+    "closed_on", "branch", "rm",
+]
+
+
+def _normalise(customer: Customer) -> None:
+    if customer.id_number:
+        if customer.id_type == IdType.RESIDENT_ID:
+            customer.id_number = normalize_resident_id(customer.id_number)
+        customer.id_last4 = customer.id_number[-4:].upper()
+    else:
+        customer.id_last4 = ""
+    if customer.mobile:
+        customer.mobile = normalize_mobile(customer.mobile)
+    if customer.risk_appetite and customer.risk_assessed_on and not customer.risk_expires_on:
+        a = customer.risk_assessed_on
+        # Risk assessments in China are valid for a year.
+        customer.risk_expires_on = a.replace(year=a.year + 1) if not (
+            a.month == 2 and a.day == 29) else dt.date(a.year + 1, 3, 1)
+
+
+def _require_edit(actor: Any) -> None:
+    if not has_role(actor, CAN_EDIT_CUSTOMERS):
+        raise PermissionDenied(_("Your role may not change customer data."))
+
+
+def _record_assignment(customer: Customer, reason: str) -> None:
+    today = timezone.localdate()
+    RmAssignment.objects.filter(customer=customer, ended_on__isnull=True).update(ended_on=today)
+    RmAssignment.objects.create(
+        customer=customer, rm=customer.rm, branch=customer.branch, started_on=today, reason=reason
+    )
+
+
+@transaction.atomic
+def customer_create(*, actor: Any, data: dict[str, Any]) -> Customer:
+    _require_edit(actor)
+    customer = Customer(**{k: v for k, v in data.items() if k in EDITABLE_FIELDS + ["customer_no"]})
+    _normalise(customer)
+    customer.full_clean()
+    customer.save()
+    _record_assignment(customer, reason="onboarding")
+    audit_record(
+        actor=actor, action=AuditAction.CREATE, obj=customer, customer_id=customer.pk,
+        changes=diff({}, snapshot(customer, EDITABLE_FIELDS)),
+    )
+    return customer
+
+
+@transaction.atomic
+def customer_update(*, actor: Any, customer: Customer, data: dict[str, Any]) -> Customer:
+    """Apply `data` to `customer`; validates everything first so nothing is half-saved."""
+    _require_edit(actor)
+    locked = Customer.objects.select_for_update().get(pk=customer.pk)
+    before = snapshot(locked, EDITABLE_FIELDS)
+    for k, v in data.items():
+        if k in EDITABLE_FIELDS:
+            setattr(locked, k, v)
+    _normalise(locked)
+    locked.full_clean()
+    after = snapshot(locked, EDITABLE_FIELDS)
+    changes = diff(before, after)
+    if not changes:
+        return locked
+    locked.save()
+    if "rm" in changes or "branch" in changes:
+        _record_assignment(locked, reason="reassigned")
+    audit_record(
+        actor=actor, action=AuditAction.UPDATE, obj=locked, customer_id=locked.pk, changes=changes
+    )
+    return locked
+
+
+REVEALABLE = {"id_number", "mobile"}
+
+
+@transaction.atomic
+def customer_reveal(*, actor: Any, customer: Customer, field: str, reason: str) -> str:
+    """Return an unmasked identifier, recording who asked, why, and when."""
+    if not has_role(actor, CAN_REVEAL_PII):
+        raise PermissionDenied(_("Your role may not reveal personal identifiers."))
+    if field not in REVEALABLE:
+        raise ValidationError({"field": _("This field cannot be revealed.")})
+    reason = (reason or "").strip()
+    if len(reason) < 4:
+        raise ValidationError({"reason": _("Give a reason of at least 4 characters.")})
+    audit_record(
+        actor=actor, action=AuditAction.REVEAL, obj=customer, customer_id=customer.pk,
+        changes={"field": field}, purpose=reason,
+    )
+    return str(getattr(customer, field))
+
+
+def customer_viewed(*, actor: Any, customer: Customer, purpose: str = "customer 360") -> None:
+    """Record a view of a customer's full profile."""
+    audit_record(
+        actor=actor, action=AuditAction.VIEW, obj=customer, customer_id=customer.pk,
+        purpose=purpose,
+    )
+
+
+@transaction.atomic
+def consent_record(
+    *, actor: Any, customer: Customer, purpose: str, channel: str, granted: bool, source: str,
+    recorded_at: dt.datetime | None = None,
+) -> ConsentEvent:
+    _require_edit(actor)
+    event = ConsentEvent(
+        customer=customer, purpose=purpose, channel=channel, granted=granted, source=source,
+        recorded_at=recorded_at or timezone.now(),
+        recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
+    )
+    event.full_clean()
+    event.save()
+    audit_record(
+        actor=actor, action=AuditAction.CREATE, obj=event, customer_id=customer.pk,
+        changes={"purpose": purpose, "channel": channel, "granted": granted, "source": source},
+    )
+    return event

@@ -1,0 +1,177 @@
+"""Customer pages: search, the 360 view, edit, reveal. Thin: parse → selector/service → render."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from bankcrm.core.models import Branch
+from bankcrm.core.roles import CAN_EDIT_CUSTOMERS, CAN_LOG_INTERACTIONS, CAN_REVEAL_PII, has_role
+from bankcrm.customers import selectors, services
+from bankcrm.customers.forms import CustomerForm, RevealForm
+from bankcrm.customers.models import (
+    ConsentPurpose,
+    ContactChannel,
+    CustomerStatus,
+  RiskLevel,
+    WealthTier,
+)
+from bankcrm.interactions.forms import InteractionForm, TaskForm
+from bankcrm.web.charts import line_chart, pie_chart
+
+
+def _decimal(v: str | None) -> Decimal | None:
+    if not v:
+        return None
+    try:
+        return Decimal(v.replace(",", ""))
+    except InvalidOperation:
+        return None
+
+
+def _int(v: str | None) -> int | None:
+    return int(v) if v and v.isdigit() else None
+
+
+def filters_from_query(q: QueryDict) -> selectors.CustomerFilters:
+    return selectors.CustomerFilters(
+        q=q.get("q", "")[:100],
+        branch=_int(q.get("branch")),
+        rm=_int(q.get("rm")),
+        status=q.get("status", "") if q.get("status") in CustomerStatus.values else "",
+        risk=q.get("risk", "") if q.get("risk") in RiskLevel.values else "",
+        tier=q.get("tier", "") if q.get("tier") in WealthTier.values else "",
+        aum_min=_decimal(q.get("aum_min")),
+        aum_max=_decimal(q.get("aum_max")),
+        sort=q.get("sort", "customer_no") if q.get("sort") in selectors.SORTS else "customer_no",
+    )
+
+
+@login_required
+def customer_list_view(request: HttpRequest) -> HttpResponse:
+    filters = filters_from_query(request.GET)
+    page = selectors.customer_list(
+        user=request.user, filters=filters, cursor=request.GET.get("cursor") or None
+    )
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    context: dict[str, Any] = {"page": page, "filters": filters, "query": query.urlencode()}
+    if request.htmx and request.GET.get("cursor"):
+        return render(request, "customers/_rows.html", context)
+    if request.htmx:
+        return render(request, "customers/_results.html", context)
+    context.update(
+        branches=Branch.objects.all(),
+        rms=selectors.staff_visible_to(request.user),
+        statuses=CustomerStatus.choices,
+        risks=RiskLevel.choices,
+        tiers=WealthTier.choices,
+        sorts=[("customer_no", _("Customer number")), ("name", _("Name")),
+               ("-aum", _("AUM, highest first")), ("aum", _("AUM, lowest first")),
+               ("-onboarded_on", _("Newest first"))],
+        can_create=has_role(request.user, CAN_EDIT_CUSTOMERS),
+    )
+    return render(request, "customers/list.html", context)
+
+
+@login_required
+def customer_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+    c360 = selectors.customer_360(user=request.user, customer_id=pk,
+                                  today=timezone.localdate())
+    services.customer_viewed(actor=request.user, customer=c360.customer)
+    from bankcrm.banking.models import Channel
+
+    channel_labels = dict(Channel.choices)
+    context = {
+        "c": c360.customer,
+        "v": c360,
+        "trend_fig": line_chart(
+            [m for m, _v in c360.aum_trend], [v for _m, v in c360.aum_trend],
+            title=_("AUM over the last 36 months"),
+        ),
+        "mix_fig": pie_chart(
+            [str(channel_labels.get(ch, ch)) for ch, _n in c360.channel_mix],
+            [n for _ch, n in c360.channel_mix],
+            title=_("Transactions by channel, last 12 months"),
+        ),
+        "interaction_form": InteractionForm(),
+        "task_form": TaskForm(initial={"due_on": timezone.localdate()}),
+        "reveal_form": RevealForm(),
+        "today": timezone.localdate(),
+        "consent_purposes": dict(ConsentPurpose.choices),
+        "consent_channels": dict(ContactChannel.choices),
+        "can_edit": has_role(request.user, CAN_EDIT_CUSTOMERS),
+        "can_log": has_role(request.user, CAN_LOG_INTERACTIONS),
+        "can_reveal": has_role(request.user, CAN_REVEAL_PII),
+    }
+    return render(request, "customers/detail.html", context)
+
+
+def _form_rm_queryset(request: HttpRequest) -> Any:
+    return selectors.staff_visible_to(request.user)
+
+
+@login_required
+def customer_create_view(request: HttpRequest) -> HttpResponse:
+    if not has_role(request.user, CAN_EDIT_CUSTOMERS):
+        raise PermissionDenied
+    form = CustomerForm(request.POST or None, rm_queryset=_form_rm_queryset(request),
+                        initial={"onboarded_on": timezone.localdate(),
+                                 "branch": request.user.branch_id,  # type: ignore[union-attr]
+                                 "rm": request.user.pk})
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = services.customer_create(actor=request.user, data=form.cleaned_data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Customer created."))
+            return redirect(customer)
+    return render(request, "customers/form.html", {"form": form, "customer": None})
+
+
+@login_required
+def customer_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = selectors.customer_get(user=request.user, customer_id=pk)
+    if not has_role(request.user, CAN_EDIT_CUSTOMERS):
+        raise PermissionDenied
+    form = CustomerForm(request.POST or None, instance=customer,
+                        rm_queryset=_form_rm_queryset(request))
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "customer_no"}
+        fresh = selectors.customer_get(user=request.user, customer_id=pk)
+        try:
+            services.customer_update(actor=request.user, customer=fresh, data=data)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect(customer)
+    return render(request, "customers/form.html", {"form": form, "customer": customer})
+
+
+@login_required
+@require_POST
+def customer_reveal_view(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = selectors.customer_get(user=request.user, customer_id=pk)
+    if not has_role(request.user, CAN_REVEAL_PII):
+        raise PermissionDenied
+    form = RevealForm(request.POST)
+    value = None
+    if form.is_valid():
+        value = services.customer_reveal(
+            actor=request.user, customer=customer, field=form.cleaned_data["field"],
+            reason=form.cleaned_data["reason"],
+        )
+    status = 200 if value is not None else 400
+    return render(request, "customers/_reveal.html",
+                  {"c": customer, "form": form, "value": value}, status=status)

@@ -1,0 +1,145 @@
+"""KPI inputs read from the database within the user's scope; formulas in analytics.kpi."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Case, Count, DecimalField, Q, Sum, Value, When
+
+from bankcrm.analytics import kpi
+from bankcrm.banking.models import Account, AccountStatus, BalanceSnapshot
+from bankcrm.core.roles import CUSTOMER_SCOPE, Scope
+from bankcrm.customers.models import TIER_THRESHOLDS, CustomerStatus, WealthTier
+from bankcrm.customers.selectors import customers_visible_to, month_starts
+
+
+@dataclass
+class Period:
+    start: dt.date
+    end: dt.date
+
+    @classmethod
+    def last_months(cls, months: int, today: dt.date) -> Period:
+        starts = month_starts(today, months)
+        return cls(start=starts[0], end=today)
+
+
+@dataclass
+class Dashboard:
+    period: Period
+    customers: int
+    active_customers: int
+    total_aum: Decimal
+    new_this_month: int
+    start_count: int
+    end_count: int
+    new_in_period: int
+    lost_in_period: int
+    retention_rate: float | None
+    churn_rate: float | None
+    cross_sell_ratio: float | None
+    aum_trend: list[tuple[dt.date, Decimal]]
+    aum_by_tier: list[tuple[str, str, Decimal, int]]
+    aum_by_branch: list[tuple[str, Decimal, int]]
+
+
+def _tier_case() -> Case:
+    whens = [When(aum__gte=floor, then=Value(str(tier))) for tier, floor in TIER_THRESHOLDS]
+    return Case(*whens, default=Value(str(WealthTier.MASS)))
+
+
+def dashboard(*, user: Any, period: Period, today: dt.date) -> Dashboard:
+    """All dashboard figures for what `user` may see, in a fixed number of queries."""
+    qs = customers_visible_to(user)
+    open_qs = qs.exclude(status=CustomerStatus.CLOSED)
+    month_start = today.replace(day=1)
+    counts = qs.aggregate(
+        customers=Count("id", filter=~Q(status=CustomerStatus.CLOSED)),
+        active=Count("id", filter=Q(status=CustomerStatus.ACTIVE)),
+        aum=Sum("aum", filter=~Q(status=CustomerStatus.CLOSED)),
+        new_month=Count("id", filter=Q(onboarded_on__gte=month_start, onboarded_on__lte=today)),
+        start=Count(
+            "id",
+            filter=Q(onboarded_on__lt=period.start)
+            & (Q(closed_on__isnull=True) | Q(closed_on__gte=period.start)),
+        ),
+        end=Count(
+            "id",
+            filter=Q(onboarded_on__lte=period.end)
+            & (Q(closed_on__isnull=True) | Q(closed_on__gt=period.end)),
+        ),
+        new=Count("id", filter=Q(onboarded_on__gte=period.start, onboarded_on__lte=period.end)),
+        lost=Count(
+            "id",
+            filter=Q(onboarded_on__lt=period.start,
+                     closed_on__gte=period.start, closed_on__lte=period.end),
+        ),
+    )
+    holdings = (
+        Account.objects.filter(customer__in=open_qs)
+        .exclude(status=AccountStatus.CLOSED)
+        .aggregate(
+            pairs=Count("customer_id", distinct=True),
+        )
+    )
+    product_pairs = (
+        Account.objects.filter(customer__in=open_qs)
+        .exclude(status=AccountStatus.CLOSED)
+        .values("customer_id", "product_id")
+        .distinct()
+        .count()
+    )
+    starts = month_starts(today, 24)
+    snaps = BalanceSnapshot.objects.filter(counts_to_aum=True, month__gte=starts[0])
+    if CUSTOMER_SCOPE.get(getattr(user, "role", "")) != Scope.ALL:
+        snaps = snaps.filter(customer__in=qs)
+    by_month = dict(
+        snaps.values_list("month").annotate(total=Sum("balance")).values_list("month", "total")
+    )
+    trend = [(m, by_month.get(m) or Decimal("0")) for m in starts]
+    tier_rows = {
+        row["tier"]: (row["aum"] or Decimal("0"), row["n"])
+        for row in open_qs.annotate(tier=_tier_case())
+        .values("tier")
+        .annotate(aum=Sum("aum", output_field=DecimalField()), n=Count("id"))
+    }
+    by_tier = [
+        (str(t.value), str(t.label), *tier_rows.get(t.value, (Decimal("0"), 0)))
+        for t in WealthTier
+    ]
+    branch_rows = (
+        open_qs.values("branch__code", "branch__name_zh", "branch__name_en")
+        .annotate(aum=Sum("aum"), n=Count("id"))
+        .order_by("-aum")
+    )
+    from django.utils.translation import get_language
+
+    zh = (get_language() or "").startswith("zh")
+    by_branch = [
+        (r["branch__name_zh"] if zh else r["branch__name_en"], r["aum"] or Decimal("0"), r["n"])
+        for r in branch_rows
+    ]
+    return Dashboard(
+        period=period,
+        customers=counts["customers"],
+        active_customers=counts["active"],
+        total_aum=counts["aum"] or Decimal("0"),
+        new_this_month=counts["new_month"],
+        start_count=counts["start"],
+        end_count=counts["end"],
+        new_in_period=counts["new"],
+        lost_in_period=counts["lost"],
+        retention_rate=kpi.retention_rate(
+            start_count=counts["start"], end_count=counts["end"], new_count=counts["new"]
+        ),
+        churn_rate=kpi.churn_rate(start_count=counts["start"], lost_count=counts["lost"]),
+        cross_sell_ratio=kpi.cross_sell_ratio(
+            product_holdings=product_pairs, customers=holdings["pairs"]
+        ),
+        aum_trend=trend,
+        aum_by_tier=by_tier,
+        aum_by_branch=by_branch,
+    )

@@ -1,0 +1,81 @@
+"""Contact history and follow-up tasks: the customer timeline."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from bankcrm.customers.models import Customer
+
+
+class InteractionKind(models.TextChoices):
+    CALL = "call", _("Phone call")
+    VISIT = "visit", _("Branch visit")
+    MEETING = "meeting", _("Meeting")
+    EMAIL = "email", _("Email")
+    SMS = "sms", _("SMS")
+    WECHAT = "wechat", _("WeChat message")
+    NOTE = "note", _("Note")
+
+
+class Interaction(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="interactions")
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("staff"), null=True,
+        on_delete=models.SET_NULL, related_name="interactions",
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=InteractionKind.choices)
+    occurred_at = models.DateTimeField(_("when"))
+    subject = models.CharField(_("subject"), max_length=200)
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = _("interaction")
+        verbose_name_plural = _("interactions")
+        indexes = [
+            models.Index(fields=["customer", "occurred_at"], name="interaction_customer_at"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    IN_PROGRESS = "in_progress", _("In progress")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class Task(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tasks")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("assignee"), null=True,
+        on_delete=models.SET_NULL, related_name="tasks",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    title = models.CharField(_("title"), max_length=200)
+    notes = models.TextField(_("notes"), blank=True)
+    due_on = models.DateField(_("due date"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=TaskStatus.choices, default=TaskStatus.OPEN
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_on", "id"]
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        indexes = [
+            models.Index(fields=["customer", "due_on"], name="task_customer_due"),
+            models.Index(fields=["assignee", "status", "due_on"], name="task_assignee_open"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

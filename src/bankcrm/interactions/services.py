@@ -1,0 +1,76 @@
+"""Writes to the customer timeline: interactions logged and tasks created or completed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from bankcrm.core.audit import audit_record, diff, snapshot
+from bankcrm.core.models import AuditAction
+from bankcrm.core.roles import CAN_LOG_INTERACTIONS, has_role
+from bankcrm.customers.models import Customer
+from bankcrm.interactions.models import Interaction, Task, TaskStatus
+
+
+def _require_log(actor: Any) -> None:
+    if not has_role(actor, CAN_LOG_INTERACTIONS):
+        raise PermissionDenied(_("Your role may not add to a customer's timeline."))
+
+
+@transaction.atomic
+def interaction_create(
+    *, actor: Any, customer: Customer, kind: str, subject: str, notes: str = "",
+    occurred_at: dt.datetime | None = None,
+) -> Interaction:
+    _require_log(actor)
+    interaction = Interaction(
+        customer=customer, staff=actor, kind=kind, subject=subject.strip(), notes=notes.strip(),
+        occurred_at=occurred_at or timezone.now(),
+    )
+    interaction.full_clean()
+    interaction.save()
+    audit_record(
+        actor=actor, action=AuditAction.CREATE, obj=interaction, customer_id=customer.pk,
+        changes=diff({}, snapshot(interaction, ["kind", "subject", "occurred_at"])),
+    )
+    return interaction
+
+
+@transaction.atomic
+def task_create(
+    *, actor: Any, customer: Customer, title: str, due_on: dt.date, notes: str = "",
+    assignee: Any = None,
+) -> Task:
+    _require_log(actor)
+    task = Task(
+        customer=customer, assignee=assignee or customer.rm or actor, created_by=actor,
+        title=title.strip(), notes=notes.strip(), due_on=due_on,
+    )
+    task.full_clean()
+    task.save()
+    audit_record(
+        actor=actor, action=AuditAction.CREATE, obj=task, customer_id=customer.pk,
+        changes=diff({}, snapshot(task, ["title", "due_on", "assignee", "status"])),
+    )
+    return task
+
+
+@transaction.atomic
+def task_set_status(*, actor: Any, task: Task, status: str) -> Task:
+    _require_log(actor)
+    locked = Task.objects.select_for_update().get(pk=task.pk)
+    before = snapshot(locked, ["status", "completed_at"])
+    locked.status = status
+    locked.completed_at = timezone.now() if status == TaskStatus.DONE else None
+    locked.full_clean()
+    locked.save(update_fields=["status", "completed_at"])
+    audit_record(
+        actor=actor, action=AuditAction.UPDATE, obj=locked, customer_id=locked.customer_id,
+        changes=diff(before, snapshot(locked, ["status", "completed_at"])),
+    )
+    return locked

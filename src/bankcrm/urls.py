@@ -1,0 +1,13 @@
+"""Top-level URL map: each domain app serves its own pages; the API lives under /api/v1."""
+
+from django.urls import include, path
+
+from bankcrm.api.urls import api
+
+urlpatterns = [
+    path("", include("bankcrm.web.urls")),
+    path("customers/", include("bankcrm.customers.urls")),
+    path("", include("bankcrm.interactions.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", api.urls),
+]

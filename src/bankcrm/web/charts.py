@@ -1,0 +1,71 @@
+"""Plotly figures as JSON specs, drawn in the page by static/web/charts.js (no inline script)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+PALETTE = ["#1f5f8b", "#c8102e", "#2a9d8f", "#e9c46a", "#8d6cab", "#f4a261", "#6c757d"]
+
+
+def _num(v: Any) -> Any:
+    if isinstance(v, Decimal):
+        return float(v)
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    return v
+
+
+def _layout(title: str, **extra: Any) -> dict[str, Any]:
+    layout: dict[str, Any] = {
+        "title": {"text": title, "font": {"size": 14}},
+        "margin": {"l": 60, "r": 10, "t": 40, "b": 40},
+        "height": 280,
+        "font": {"family": "system-ui, 'WenQuanYi Zen Hei', sans-serif"},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "yaxis": {"tickprefix": "¥", "separatethousands": True, "gridcolor": "#e5e5e5"},
+    }
+    layout.update(extra)
+    return layout
+
+
+def line_chart(x: Sequence[Any], y: Sequence[Any], *, title: str, money: bool = True) -> str:
+    layout = _layout(title)
+    if not money:
+        layout["yaxis"] = {"gridcolor": "#e5e5e5"}
+    fig = {
+        "data": [{
+            "type": "scatter", "mode": "lines+markers", "x": [_num(v) for v in x],
+            "y": [_num(v) for v in y], "line": {"color": PALETTE[0], "width": 2},
+            "marker": {"size": 4}, "hovertemplate": "%{x|%Y-%m}: ¥%{y:,.2f}<extra></extra>",
+        }],
+        "layout": layout,
+    }
+    return json.dumps(fig)
+
+
+def bar_chart(labels: Sequence[str], values: Sequence[Any], *, title: str,
+              horizontal: bool = False) -> str:
+    vals = [_num(v) for v in values]
+    trace: dict[str, Any] = {"type": "bar", "marker": {"color": PALETTE[0]}}
+    if horizontal:
+        trace.update({"x": vals, "y": list(labels), "orientation": "h"})
+        layout = _layout(title, xaxis={"tickprefix": "¥", "separatethousands": True},
+                         yaxis={"automargin": True})
+    else:
+        trace.update({"x": list(labels), "y": vals})
+        layout = _layout(title)
+    return json.dumps({"data": [trace], "layout": layout})
+
+
+def pie_chart(labels: Sequence[str], values: Sequence[Any], *, title: str) -> str:
+    fig = {
+        "data": [{"type": "pie", "labels": list(labels), "values": [_num(v) for v in values],
+                  "hole": 0.45, "marker": {"colors": PALETTE}, "textinfo": "percent"}],
+        "layout": _layout(title, showlegend=True, yaxis={}),
+    }
+    return json.dumps(fig)

@@ -1,0 +1,14 @@
+"""Navigation entries each role sees in the shared frame."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+
+from bankcrm.core.roles import CAN_VIEW_AUDIT, has_role
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    return {"can_view_audit": has_role(user, CAN_VIEW_AUDIT)}

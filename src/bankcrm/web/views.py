@@ -1,0 +1,89 @@
+"""The shared frame's pages: log-in, dashboard and the audit trail."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from bankcrm.core.models import AuditAction, AuditEvent
+from bankcrm.core.roles import CAN_VIEW_AUDIT, has_role
+from bankcrm.insights.selectors import Period, dashboard
+from bankcrm.web.charts import bar_chart, line_chart
+
+PERIOD_CHOICES = [3, 6, 12, 24]
+
+
+class LoginView(auth_views.LoginView):
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    pass
+
+
+@login_required
+def dashboard_view(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    try:
+        months = int(request.GET.get("months", 12))
+    except ValueError:
+        months = 12
+    if months not in PERIOD_CHOICES:
+        months = 12
+    d = dashboard(user=request.user, period=Period.last_months(months, today), today=today)
+    context = {
+        "d": d,
+        "months": months,
+        "period_choices": PERIOD_CHOICES,
+        "trend_fig": line_chart(
+            [m for m, _v in d.aum_trend], [v for _m, v in d.aum_trend],
+            title=_("AUM over the last 24 months"),
+        ),
+        "tier_fig": bar_chart(
+            [label for _c, label, _a, _n in d.aum_by_tier],
+            [a for _c, _l, a, _n in d.aum_by_tier],
+            title=_("AUM by tier"),
+        ),
+        "branch_fig": bar_chart(
+            [name for name, _a, _n in d.aum_by_branch],
+            [a for _name, a, _n in d.aum_by_branch],
+            title=_("AUM by branch"), horizontal=True,
+        ),
+    }
+    return render(request, "web/dashboard.html", context)
+
+
+@login_required
+def audit_view(request: HttpRequest) -> HttpResponse:
+    if not has_role(request.user, CAN_VIEW_AUDIT):
+        raise PermissionDenied
+    qs = AuditEvent.objects.all()
+    f = request.GET
+    if f.get("actor"):
+        qs = qs.filter(actor_username__iexact=f["actor"].strip())
+    if f.get("action") in AuditAction.values:
+        qs = qs.filter(action=f["action"])
+    if f.get("customer", "").strip().isdigit():
+        qs = qs.filter(customer_id=int(f["customer"]))
+    for key, lookup in (("since", "at__date__gte"), ("until", "at__date__lte")):
+        if f.get(key):
+            try:
+                qs = qs.filter(**{lookup: dt.date.fromisoformat(f[key])})
+            except ValueError:
+                pass
+    page = Paginator(qs, 50).get_page(f.get("page"))
+    query = f.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "web/audit.html",
+        {"page": page, "actions": AuditAction.choices, "f": f, "query": query.urlencode()},
+    )
