@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
@@ -17,6 +18,7 @@ api = NinjaAPI(
     version="1",
     auth=api_auth,
     urls_namespace="api",
+    docs_decorator=login_required,
     description="Customers, 360 views and KPIs, with the same row-level scope and masking "
     "as the pages. Authenticate with `Authorization: Bearer <token>`.",
 )

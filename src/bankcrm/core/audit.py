@@ -19,16 +19,17 @@ class RequestContext:
     channel: str = ""
 
 
-_context: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
-    "bankcrm_audit_context", default=RequestContext(channel="cli")
+_CLI = RequestContext(channel="cli")
+_context: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(
+    "bankcrm_audit_context", default=None
 )
 
 
-def set_request_context(ctx: RequestContext) -> contextvars.Token[RequestContext]:
+def set_request_context(ctx: RequestContext) -> contextvars.Token[RequestContext | None]:
     return _context.set(ctx)
 
 
-def reset_request_context(token: contextvars.Token[RequestContext]) -> None:
+def reset_request_context(token: contextvars.Token[RequestContext | None]) -> None:
     _context.reset(token)
 
 
@@ -73,7 +74,7 @@ def audit_record(
     changes: dict[str, Any] | None = None,
     purpose: str = "",
 ) -> AuditEvent:
-    ctx = _context.get()
+    ctx = _context.get() or _CLI
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)

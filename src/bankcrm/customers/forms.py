@@ -7,7 +7,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from bankcrm.customers.models import Customer
+from bankcrm.core.validators import normalize_mobile, normalize_resident_id, validate_mobile
+from bankcrm.customers.models import Customer, IdType
 from bankcrm.customers.services import EDITABLE_FIELDS
 
 
@@ -27,6 +28,23 @@ class CustomerForm(forms.ModelForm):
             self.fields["customer_no"].disabled = True
         if rm_queryset is not None:
             self.fields["rm"].queryset = rm_queryset
+        # Accept "+86 138 1234 5678" and the like; the model stores the bare 11 digits.
+        self.fields["mobile"].max_length = 20
+        self.fields["mobile"].validators = []
+        self.fields["mobile"].widget.attrs.update(maxlength=20, inputmode="tel")
+
+    def clean_mobile(self) -> str:
+        raw = (self.cleaned_data.get("mobile") or "").strip()
+        if not raw:
+            return ""
+        validate_mobile(raw)
+        return normalize_mobile(raw)
+
+    def clean_id_number(self) -> str:
+        raw = (self.cleaned_data.get("id_number") or "").strip()
+        if self.cleaned_data.get("id_type", IdType.RESIDENT_ID) == IdType.RESIDENT_ID:
+            return normalize_resident_id(raw)
+        return raw.upper()
 
 
 class RevealForm(forms.Form):

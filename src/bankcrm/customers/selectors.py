@@ -10,12 +10,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth
 from django.http import Http404
 
 from bankcrm.core.models import Branch, User
 from bankcrm.core.pagination import Page, SortKey, keyset_page
 from bankcrm.core.roles import CUSTOMER_SCOPE, Scope
+from bankcrm.core.validators import CENT
 from bankcrm.customers.models import (
     TIER_THRESHOLDS,
     ConsentEvent,
@@ -271,7 +271,7 @@ def customer_360(
         .annotate(total=Sum("balance"))
         .values_list("month", "total")
     )
-    trend = [(m, by_month.get(m, Decimal("0"))) for m in starts]
+    trend = [(m, (by_month.get(m) or Decimal("0")).quantize(CENT)) for m in starts]
     transactions = list(
         Transaction.objects.filter(customer=customer)
         .select_related("account__product")

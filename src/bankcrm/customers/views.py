@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from bankcrm.core.models import Branch
 from bankcrm.core.roles import CAN_EDIT_CUSTOMERS, CAN_LOG_INTERACTIONS, CAN_REVEAL_PII, has_role
@@ -57,6 +57,7 @@ def filters_from_query(q: QueryDict) -> selectors.CustomerFilters:
 
 
 @login_required
+@require_safe
 def customer_list_view(request: HttpRequest) -> HttpResponse:
     filters = filters_from_query(request.GET)
     page = selectors.customer_list(
@@ -84,6 +85,7 @@ def customer_list_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def customer_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     c360 = selectors.customer_360(user=request.user, customer_id=pk,
                                   today=timezone.localdate())
@@ -121,6 +123,7 @@ def _form_rm_queryset(request: HttpRequest) -> Any:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def customer_create_view(request: HttpRequest) -> HttpResponse:
     if not has_role(request.user, CAN_EDIT_CUSTOMERS):
         raise PermissionDenied
@@ -140,6 +143,7 @@ def customer_create_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def customer_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     customer = selectors.customer_get(user=request.user, customer_id=pk)
     if not has_role(request.user, CAN_EDIT_CUSTOMERS):

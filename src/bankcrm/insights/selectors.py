@@ -12,6 +12,7 @@ from django.db.models import Case, Count, DecimalField, Q, Sum, Value, When
 from bankcrm.analytics import kpi
 from bankcrm.banking.models import Account, AccountStatus, BalanceSnapshot
 from bankcrm.core.roles import CUSTOMER_SCOPE, Scope
+from bankcrm.core.validators import CENT
 from bankcrm.customers.models import TIER_THRESHOLDS, CustomerStatus, WealthTier
 from bankcrm.customers.selectors import customers_visible_to, month_starts
 
@@ -99,7 +100,7 @@ def dashboard(*, user: Any, period: Period, today: dt.date) -> Dashboard:
     by_month = dict(
         snaps.values_list("month").annotate(total=Sum("balance")).values_list("month", "total")
     )
-    trend = [(m, by_month.get(m) or Decimal("0")) for m in starts]
+    trend = [(m, (by_month.get(m) or Decimal("0")).quantize(CENT)) for m in starts]
     tier_rows = {
         row["tier"]: (row["aum"] or Decimal("0"), row["n"])
         for row in open_qs.annotate(tier=_tier_case())
@@ -126,7 +127,7 @@ def dashboard(*, user: Any, period: Period, today: dt.date) -> Dashboard:
         period=period,
         customers=counts["customers"],
         active_customers=counts["active"],
-        total_aum=counts["aum"] or Decimal("0"),
+        total_aum=(counts["aum"] or Decimal("0")).quantize(CENT),
         new_this_month=counts["new_month"],
         start_count=counts["start"],
         end_count=counts["end"],

@@ -22,7 +22,7 @@ class InteractionKind(models.TextChoices):
 class Interaction(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="interactions")
     staff = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("staff"), null=True,
+        settings.AUTH_USER_MODEL, verbose_name=_("staff"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="interactions",
     )
     kind = models.CharField(_("kind"), max_length=10, choices=InteractionKind.choices)
@@ -53,11 +53,12 @@ class TaskStatus(models.TextChoices):
 class Task(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tasks")
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("assignee"), null=True,
+        settings.AUTH_USER_MODEL, verbose_name=_("assignee"), null=True, blank=True,
         on_delete=models.SET_NULL, related_name="tasks",
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+",
     )
     title = models.CharField(_("title"), max_length=200)
     notes = models.TextField(_("notes"), blank=True)

@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from bankcrm.core.roles import CAN_LOG_INTERACTIONS, has_role
 from bankcrm.customers.models import Customer
@@ -72,6 +72,7 @@ def task_status_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def my_tasks_view(request: HttpRequest) -> HttpResponse:
     tasks = selectors.open_tasks_for(user=request.user)
     return render(request, "interactions/my_tasks.html", {"tasks": tasks})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 from django.contrib.auth import views as auth_views
@@ -12,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_safe
 
 from bankcrm.core.models import AuditAction, AuditEvent
 from bankcrm.core.roles import CAN_VIEW_AUDIT, has_role
@@ -30,6 +32,7 @@ class LogoutView(auth_views.LogoutView):
 
 
 @login_required
+@require_safe
 def dashboard_view(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     try:
@@ -62,6 +65,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def audit_view(request: HttpRequest) -> HttpResponse:
     if not has_role(request.user, CAN_VIEW_AUDIT):
         raise PermissionDenied
@@ -75,10 +79,8 @@ def audit_view(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(customer_id=int(f["customer"]))
     for key, lookup in (("since", "at__date__gte"), ("until", "at__date__lte")):
         if f.get(key):
-            try:
+            with contextlib.suppress(ValueError):
                 qs = qs.filter(**{lookup: dt.date.fromisoformat(f[key])})
-            except ValueError:
-                pass
     page = Paginator(qs, 50).get_page(f.get("page"))
     query = f.copy()
     query.pop("page", None)

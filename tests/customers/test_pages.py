@@ -1,0 +1,166 @@
+"""The customer pages: masking, reveal with reason, audited edits, clear errors, query counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from bankcrm.core.models import AuditEvent
+from bankcrm.customers.models import Customer, RmAssignment
+from tests.factories import (
+    AccountFactory,
+    ConsentFactory,
+    InteractionFactory,
+    SnapshotFactory,
+    TaskFactory,
+    TransactionFactory,
+)
+
+
+def test_360_page_masks_identifiers_and_is_audited(bank, login):
+    c = bank.mine
+    response = login(bank.rm).get(reverse("customers:detail", args=[c.pk]))
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert c.id_number not in html and c.mobile not in html
+    assert f"{c.id_number[:3]}***********{c.id_number[-4:]}" in html
+    assert f"{c.mobile[:3]}****{c.mobile[-4:]}" in html
+    event = AuditEvent.objects.get(action="view", customer_id=c.pk)
+    assert event.actor == bank.rm and event.ip_address == "127.0.0.1"
+
+
+def test_reveal_needs_a_reason_and_is_recorded(bank, login):
+    client = login(bank.rm)
+    url = reverse("customers:reveal", args=[bank.mine.pk])
+    bad = client.post(url, {"field": "id_number", "reason": ""})
+    assert bad.status_code == 400
+    assert not AuditEvent.objects.filter(action="reveal").exists()
+    ok = client.post(url, {"field": "id_number", "reason": "柜台核实身份"})
+    assert bank.mine.id_number in ok.content.decode()
+    event = AuditEvent.objects.get(action="reveal")
+    assert event.purpose == "柜台核实身份" and event.customer_id == bank.mine.pk
+
+
+def test_marketing_cannot_reveal(bank, login):
+    response = login(bank.marketing).post(
+        reverse("customers:reveal", args=[bank.mine.pk]), {"field": "mobile", "reason": "营销活动"}
+    )
+    assert response.status_code == 403
+    assert bank.mine.mobile not in response.content.decode()
+
+
+def _form_data(c: Customer, **changes):
+    data = {
+        "kind": c.kind, "name_zh": c.name_zh, "name_en": c.name_en, "gender": c.gender,
+        "birth_date": c.birth_date.isoformat(), "id_type": c.id_type, "id_number": c.id_number,
+        "mobile": c.mobile, "email": "", "address": "", "occupation": "", "income_band": "",
+        "kyc_status": c.kyc_status, "kyc_date": "", "risk_appetite": c.risk_appetite,
+        "risk_assessed_on": c.risk_assessed_on.isoformat(),
+        "risk_expires_on": c.risk_expires_on.isoformat(), "status": c.status,
+        "onboarded_on": c.onboarded_on.isoformat(), "onboarding_channel": c.onboarding_channel,
+        "closed_on": "", "branch": c.branch_id, "rm": c.rm_id,
+    }
+    data.update(changes)
+    return data
+
+
+def test_edit_records_before_and_after_in_the_audit_trail(bank, login):
+    c = bank.mine
+    response = login(bank.rm).post(
+        reverse("customers:edit", args=[c.pk]), _form_data(c, name_en="Zhang Xiu Ying",
+                                                           mobile="+86 139 0000 1111"),
+    )
+    assert response.status_code == 302
+    c.refresh_from_db()
+    assert c.mobile == "13900001111"
+    event = AuditEvent.objects.get(action="update", customer_id=c.pk)
+    assert event.changes["name_en"] == ["Zhang Xiuying", "Zhang Xiu Ying"]
+    assert event.changes["mobile"][1] == "13900001111"
+
+
+@pytest.mark.parametrize("changes,field,message", [
+    ({"id_number": "110105194912310021"}, "id_number", "check digit"),
+    ({"mobile": "+852 6123 4567"}, "mobile", "+86"),
+    ({"risk_appetite": "R4", "risk_assessed_on": ""}, "risk_assessed_on", "assessed"),
+])
+def test_bad_input_names_the_field_and_saves_nothing(bank, login, changes, field, message):
+    c = bank.mine
+    before = Customer.objects.filter(pk=c.pk).values().get()
+    response = login(bank.rm).post(
+        reverse("customers:edit", args=[c.pk]), _form_data(c, name_en="Changed", **changes)
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'data-testid="error-{field}"' in html and message in html
+    assert Customer.objects.filter(pk=c.pk).values().get() == before
+    assert not AuditEvent.objects.filter(action="update").exists()
+
+
+def test_bad_input_message_in_chinese(bank, client):
+    client.force_login(bank.rm)
+    response = client.post(
+        reverse("customers:edit", args=[bank.mine.pk]),
+        _form_data(bank.mine, id_number="110105194912310021"), HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    assert "校验码" in response.content.decode()
+
+
+def test_reassigning_rm_keeps_history(bank, login):
+    c = bank.mine
+    login(bank.manager).post(reverse("customers:edit", args=[c.pk]), _form_data(c, rm=bank.rm2.pk))
+    history = list(RmAssignment.objects.filter(customer=c).order_by("id"))
+    assert [h.rm_id for h in history] == [bank.rm2.pk]
+    assert Customer.objects.get(pk=c.pk).rm == bank.rm2
+
+
+def test_create_customer_then_search_finds_it(bank, login):
+    client = login(bank.rm)
+    data = _form_data(bank.mine, customer_no="C99999999", name_zh="赵敏", name_en="Zhao Min",
+                      id_number="11010519491231002X", mobile="13512345678")
+    response = client.post(reverse("customers:create"), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    created = Customer.objects.get(customer_no="C99999999")
+    assert created.id_last4 == "002X" and created.risk_expires_on is not None
+    assert RmAssignment.objects.filter(customer=created).count() == 1
+    listing = client.get(reverse("customers:list"), {"q": "赵敏"}).content.decode()
+    assert "C99999999" in listing
+
+
+def _grow_history(c, n):
+    acct = AccountFactory(customer=c)
+    for i in range(n):
+        SnapshotFactory(account=acct, month=dt.date(2024 + i // 12, i % 12 + 1, 1))
+        TransactionFactory(account=acct)
+        InteractionFactory(customer=c)
+        TaskFactory(customer=c)
+        ConsentFactory(customer=c, granted=bool(i % 2))
+
+
+def test_360_query_count_does_not_grow_with_history(bank, login, django_assert_max_num_queries):
+    client = login(bank.rm)
+    url = reverse("customers:detail", args=[bank.mine.pk])
+    _grow_history(bank.mine, 2)
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url).status_code == 200
+    _grow_history(bank.mine, 20)
+    with django_assert_max_num_queries(len(small)):
+        assert client.get(url).status_code == 200
+
+
+def test_list_query_count_does_not_grow_with_rows(bank, login, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import CustomerFactory
+
+    client = login(bank.admin)
+    with CaptureQueriesContext(connection) as small:
+        client.get(reverse("customers:list"))
+    CustomerFactory.create_batch(30, branch=bank.beijing, rm=bank.rm)
+    with django_assert_max_num_queries(len(small)):
+        client.get(reverse("customers:list"))

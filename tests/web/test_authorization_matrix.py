@@ -1,0 +1,195 @@
+"""Every route × every role × method → the status the policy declares.
+
+The table below is the declared policy. `test_every_route_is_in_the_policy_table` fails when a
+new URL pattern appears without an entry, so no page or API operation can ship unreviewed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.factories import TaskFactory
+
+ROLES = ["anon", "rm", "branch_manager", "marketing", "service", "compliance", "admin"]
+STAFF = ROLES[1:]
+EDITORS = {"rm", "branch_manager", "admin"}
+LOGGERS = {"rm", "branch_manager", "service", "admin"}
+REVEALERS = {"rm", "branch_manager", "compliance", "admin"}
+AUDITORS = {"compliance", "admin"}
+# Roles whose scope excludes a customer of another city's branch.
+NARROW = {"rm", "branch_manager"}
+
+
+def page(allowed: set[str] | None = None, *, denied: int = 403, ok: int = 200) -> dict[str, int]:
+    """A logged-in page: anonymous users are sent to log in (302)."""
+    allowed = set(STAFF) if allowed is None else allowed
+    return {"anon": 302, **{r: ok if r in allowed else denied for r in STAFF}}
+
+
+def api(allowed: set[str] | None = None, *, ok: int = 200) -> dict[str, int]:
+    """An API operation: anonymous gets 401."""
+    allowed = set(STAFF) if allowed is None else allowed
+    return {"anon": 401, **{r: ok if r in allowed else 403 for r in STAFF}}
+
+
+def scoped(expect: dict[str, int]) -> dict[str, int]:
+    """The same operation on an out-of-scope customer: 404 for narrow roles, never 403."""
+    return {r: (404 if r in NARROW else s) for r, s in expect.items()}
+
+
+@dataclass
+class Check:
+    method: str
+    expect: dict[str, int]
+    data: dict[str, Any] | None = None
+    target: str = "mine"  # which customer the URL points at
+    as_json: bool = False
+
+
+@dataclass
+class Route:
+    kwargs: Callable[[Any, Any], dict[str, Any]] = lambda bank, c: {}
+    checks: list[Check] = field(default_factory=list)
+
+
+def cust(bank: Any, c: Any) -> dict[str, Any]:
+    return {"pk": c.pk}
+
+
+def api_cust(bank: Any, c: Any) -> dict[str, Any]:
+    return {"customer_id": c.pk}
+
+
+def task_of(bank: Any, c: Any) -> dict[str, Any]:
+    return {"pk": TaskFactory(customer=c).pk}
+
+
+today = dt.date.today().isoformat()
+not_allowed = {r: 405 for r in ROLES}
+not_allowed_anon_login = {"anon": 302, **{r: 405 for r in STAFF}}
+
+POLICY: dict[str, Route] = {
+    "web:dashboard": Route(checks=[Check("get", page())]),
+    "web:login": Route(checks=[
+        Check("get", {"anon": 200, **{r: 302 for r in STAFF}}),
+    ]),
+    "web:logout": Route(checks=[
+        Check("get", not_allowed), Check("post", {r: 302 for r in ROLES}),
+    ]),
+    "web:audit": Route(checks=[Check("get", page(AUDITORS))]),
+    "customers:list": Route(checks=[Check("get", page())]),
+    "customers:create": Route(checks=[
+        Check("get", page(EDITORS)),
+        Check("post", page(EDITORS), data={}),  # invalid form re-rendered with errors: 200
+    ]),
+    "customers:detail": Route(cust, [
+        Check("get", page()), Check("get", scoped(page()), target="far"),
+        Check("post", not_allowed_anon_login),
+    ]),
+    "customers:edit": Route(cust, [
+        Check("get", page(EDITORS)), Check("get", scoped(page(EDITORS)), target="far"),
+    ]),
+    "customers:reveal": Route(cust, [
+        Check("get", not_allowed_anon_login),
+        Check("post", page(REVEALERS), data={"field": "mobile", "reason": "客户来电核实身份"}),
+        Check("post", scoped(page(REVEALERS)), target="far",
+              data={"field": "mobile", "reason": "客户来电核实身份"}),
+    ]),
+    "interactions:create": Route(cust, [
+        Check("get", not_allowed_anon_login),
+        Check("post", page(LOGGERS), data={"kind": "call", "subject": "回访", "notes": ""}),
+        Check("post", scoped(page(LOGGERS)), target="far",
+              data={"kind": "call", "subject": "回访", "notes": ""}),
+    ]),
+    "interactions:task_create": Route(cust, [
+        Check("post", page(LOGGERS), data={"title": "跟进", "due_on": today, "notes": ""}),
+        Check("post", scoped(page(LOGGERS)), target="far",
+              data={"title": "跟进", "due_on": today, "notes": ""}),
+    ]),
+    "interactions:task_status": Route(task_of, [
+        Check("post", page(LOGGERS), data={"status": "done"}),
+        Check("post", scoped(page(LOGGERS)), target="far", data={"status": "done"}),
+    ]),
+    "interactions:my_tasks": Route(checks=[Check("get", page())]),
+    "set_language": Route(checks=[
+        Check("post", {r: 302 for r in ROLES}, data={"language": "zh-hans", "next": "/"}),
+    ]),
+    "api:openapi-json": Route(checks=[Check("get", page())]),
+    "api:openapi-view": Route(checks=[Check("get", page())]),
+    "api:api-root": Route(checks=[Check("get", {r: 404 for r in ROLES})]),
+    "api:list_customers": Route(checks=[Check("get", api())]),
+    "api:get_customer": Route(api_cust, [
+        Check("get", api()), Check("get", scoped(api()), target="far"),
+    ]),
+    "api:get_customer_360": Route(api_cust, [
+        Check("get", api()), Check("get", scoped(api()), target="far"),
+    ]),
+    "api:reveal": Route(api_cust, [
+        Check("post", api(REVEALERS), data={"field": "id_number", "reason": "监管检查"},
+              as_json=True),
+        Check("post", scoped(api(REVEALERS)), target="far",
+              data={"field": "id_number", "reason": "监管检查"}, as_json=True),
+    ]),
+    "api:create_interaction": Route(api_cust, [
+        Check("post", api(LOGGERS, ok=201), data={"kind": "call", "subject": "回访"},
+              as_json=True),
+        Check("post", scoped(api(LOGGERS, ok=201)), target="far",
+              data={"kind": "call", "subject": "回访"}, as_json=True),
+    ]),
+    "api:create_task": Route(api_cust, [
+        Check("post", api(LOGGERS, ok=201), data={"title": "跟进", "due_on": today},
+              as_json=True),
+        Check("post", scoped(api(LOGGERS, ok=201)), target="far",
+              data={"title": "跟进", "due_on": today}, as_json=True),
+    ]),
+    "api:kpis": Route(checks=[Check("get", api())]),
+}
+
+
+def _walk(patterns: list[Any], ns: str | None = None) -> Iterator[str]:
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            inner = f"{ns}:{p.namespace}" if ns and p.namespace else (p.namespace or ns)
+            yield from _walk(p.url_patterns, inner)
+        elif isinstance(p, URLPattern):
+            yield f"{ns}:{p.name}" if ns else str(p.name)
+
+
+def test_every_route_is_in_the_policy_table():
+    routes = set(_walk(get_resolver().url_patterns))
+    assert routes - set(POLICY) == set(), "routes without a declared policy"
+    assert set(POLICY) - routes == set(), "policy entries for routes that no longer exist"
+
+
+CASES = [
+    pytest.param(name, i, role, id=f"{name}-{c.method}-{c.target}-{role}")
+    for name, route in POLICY.items()
+    for i, c in enumerate(route.checks)
+    for role in ROLES
+]
+
+
+@pytest.mark.parametrize("name,index,role", CASES)
+def test_route_answers_each_role_as_declared(bank, name, index, role):
+    route = POLICY[name]
+    check = route.checks[index]
+    customer = getattr(bank, check.target)
+    client = Client()
+    if role != "anon":
+        client.force_login(bank.user(role))
+    url = reverse(name, kwargs=route.kwargs(bank, customer))
+    if check.method == "get":
+        response = client.get(url)
+    elif check.as_json:
+        response = client.post(url, json.dumps(check.data), content_type="application/json")
+    else:
+        response = client.post(url, check.data or {})
+    assert response.status_code == check.expect[role], response.content[:300]
