@@ -39,8 +39,12 @@ class Bank:
 
     def user(self, role: str) -> User:
         return {
-            "rm": self.rm, "branch_manager": self.manager, "marketing": self.marketing,
-            "service": self.service, "compliance": self.compliance, "admin": self.admin,
+            "rm": self.rm,
+            "branch_manager": self.manager,
+            "marketing": self.marketing,
+            "service": self.service,
+            "compliance": self.compliance,
+            "admin": self.admin,
         }[role]
 
 
@@ -48,14 +52,21 @@ class Bank:
 def bank(db) -> Bank:
     head = BranchFactory(code="HQ", name_zh="总行", name_en="Head Office", city="北京")
     bj = BranchFactory(code="BJ", name_zh="北京分行", name_en="Beijing Branch", parent=head)
-    sh = BranchFactory(code="SH", name_zh="上海分行", name_en="Shanghai Branch", city="上海",
-                       parent=head)
+    sh = BranchFactory(
+        code="SH", name_zh="上海分行", name_en="Shanghai Branch", city="上海", parent=head
+    )
     rm = UserFactory(username="rm_a", role="rm", branch=bj, name_zh="王经理")
     rm2 = UserFactory(username="rm_b", role="rm", branch=bj)
     rm_sh = UserFactory(username="rm_sh", role="rm", branch=sh)
     manager = UserFactory(username="mgr_bj", role="branch_manager", branch=bj)
     return Bank(
-        head=head, beijing=bj, shanghai=sh, rm=rm, rm2=rm2, rm_sh=rm_sh, manager=manager,
+        head=head,
+        beijing=bj,
+        shanghai=sh,
+        rm=rm,
+        rm2=rm2,
+        rm_sh=rm_sh,
+        manager=manager,
         marketing=UserFactory(username="mkt", role="marketing", branch=head),
         service=UserFactory(username="svc", role="service", branch=head),
         compliance=UserFactory(username="audit", role="compliance", branch=head),

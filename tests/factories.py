@@ -54,8 +54,9 @@ class CustomerFactory(factory.django.DjangoModelFactory):
 
     customer_no = factory.Sequence(lambda n: f"C{n:08d}")
     name_zh = factory.Sequence(lambda n: ["王芳", "李伟", "张秀英", "刘洋", "陈静"][n % 5])
-    name_en = factory.Sequence(lambda n: ["Wang Fang", "Li Wei", "Zhang Xiuying", "Liu Yang",
-                                          "Chen Jing"][n % 5])
+    name_en = factory.Sequence(
+        lambda n: ["Wang Fang", "Li Wei", "Zhang Xiuying", "Liu Yang", "Chen Jing"][n % 5]
+    )
     gender = "female"
     birth_date = dt.date(1985, 6, 15)
     id_type = "resident_id"

@@ -53,8 +53,11 @@ def test_cursor_pagination_walks_all_customers(bank):
     while url:
         body = client.get(url).json()
         seen += [c["id"] for c in body["items"]]
-        url = f"/api/v1/customers?limit=3&cursor={body['next_cursor']}" if body[
-            "next_cursor"] else None
+        url = (
+            f"/api/v1/customers?limit=3&cursor={body['next_cursor']}"
+            if body["next_cursor"]
+            else None
+        )
     assert len(seen) == 8 == len(set(seen))
 
 
@@ -69,8 +72,9 @@ def test_360_has_every_section_and_is_audited(bank):
     assert body["channel_mix"] == [{"channel": "alipay", "count": 1}]
     assert len(body["consents"]) == 15
     assert bank.mine.id_number not in json.dumps(body)
-    assert AuditEvent.objects.filter(action="view", customer_id=bank.mine.pk,
-                                     channel="api").exists()
+    assert AuditEvent.objects.filter(
+        action="view", customer_id=bank.mine.pk, channel="api"
+    ).exists()
 
 
 def test_out_of_scope_customer_is_404_not_403(bank):
@@ -83,11 +87,15 @@ def test_out_of_scope_customer_is_404_not_403(bank):
 def test_creating_an_interaction_validates_and_writes_once(bank):
     client = bearer(bank.rm)
     url = f"/api/v1/customers/{bank.mine.pk}/interactions"
-    bad = client.post(url, json.dumps({"kind": "telepathy", "subject": "x"}),
-                      content_type="application/json")
+    bad = client.post(
+        url, json.dumps({"kind": "telepathy", "subject": "x"}), content_type="application/json"
+    )
     assert bad.status_code == 400 and "kind" in bad.json()["errors"]
-    ok = client.post(url, json.dumps({"kind": "visit", "subject": "理财到期提醒"}),
-                     content_type="application/json")
+    ok = client.post(
+        url,
+        json.dumps({"kind": "visit", "subject": "理财到期提醒"}),
+        content_type="application/json",
+    )
     assert ok.status_code == 201 and ok.json()["subject"] == "理财到期提醒"
     assert bank.mine.interactions.count() == 1
 
@@ -95,11 +103,15 @@ def test_creating_an_interaction_validates_and_writes_once(bank):
 def test_reveal_over_api_needs_a_reason(bank):
     client = bearer(bank.compliance)
     url = f"/api/v1/customers/{bank.mine.pk}/reveal"
-    bad = client.post(url, json.dumps({"field": "mobile", "reason": ""}),
-                      content_type="application/json")
+    bad = client.post(
+        url, json.dumps({"field": "mobile", "reason": ""}), content_type="application/json"
+    )
     assert bad.status_code == 400 and "reason" in bad.json()["errors"]
-    ok = client.post(url, json.dumps({"field": "mobile", "reason": "客户投诉调查"}),
-                     content_type="application/json")
+    ok = client.post(
+        url,
+        json.dumps({"field": "mobile", "reason": "客户投诉调查"}),
+        content_type="application/json",
+    )
     assert ok.json()["value"] == bank.mine.mobile
 
 

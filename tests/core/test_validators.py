@@ -58,8 +58,13 @@ def test_any_id_with_its_computed_check_char_validates(area, birth, seq):
     assert resident_id_gender(rid) == ("male" if seq % 2 else "female")
 
 
-@given(area=areas, birth=birth_dates, seq=st.integers(0, 999), pos=st.integers(0, 16),
-       delta=st.integers(1, 9))
+@given(
+    area=areas,
+    birth=birth_dates,
+    seq=st.integers(0, 999),
+    pos=st.integers(0, 16),
+    delta=st.integers(1, 9),
+)
 def test_changing_any_single_digit_breaks_the_check(area, birth, seq, pos, delta):
     first17 = f"{area}{birth:%Y%m%d}{seq:03d}"
     rid = first17 + resident_id_check_char(first17)
@@ -76,32 +81,47 @@ def test_published_uscc_example_passes():
         validate_uscc("91350100M000100Y44")
 
 
-@given(st.from_regex(r"1[3-9]\d{9}", fullmatch=True),
-       st.sampled_from(["", "+86", "+86 ", "0086", "86"]))
+@given(
+    st.from_regex(r"1[3-9]\d{9}", fullmatch=True),
+    st.sampled_from(["", "+86", "+86 ", "0086", "86"]),
+)
 def test_mainland_mobiles_validate_with_any_prefix(number, prefix):
     validate_mobile(prefix + number)
     assert normalize_mobile(prefix + number) == number
 
 
-@pytest.mark.parametrize("bad", ["+85261234567", "12812345678", "1381234567", "138123456789",
-                                 "+1 4155550100", "abc"])
+@pytest.mark.parametrize(
+    "bad", ["+85261234567", "12812345678", "1381234567", "138123456789", "+1 4155550100", "abc"]
+)
 def test_non_mainland_or_malformed_mobiles_are_rejected(bad):
     with pytest.raises(ValidationError):
         validate_mobile(bad)
 
 
-@given(st.decimals(min_value=Decimal("-1e12"), max_value=Decimal("1e12"), places=2,
-                   allow_nan=False, allow_infinity=False))
+@given(
+    st.decimals(
+        min_value=Decimal("-1e12"),
+        max_value=Decimal("1e12"),
+        places=2,
+        allow_nan=False,
+        allow_infinity=False,
+    )
+)
 def test_money_round_trips_through_cny_formatting(amount):
     text = format_cny(amount)
     assert text.startswith("-¥" if amount < 0 else "¥")
     assert parse_money(text.replace("-¥", "-").replace("¥", "")) == amount
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("¥1,234.56", Decimal("1234.56")), ("１２３４．５", Decimal("1234.50")),
-    ("CNY 10", Decimal("10.00")), ("0.005", Decimal("0.01")),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("¥1,234.56", Decimal("1234.56")),
+        ("１２３４．５", Decimal("1234.50")),
+        ("CNY 10", Decimal("10.00")),
+        ("0.005", Decimal("0.01")),
+    ],
+)
 def test_money_parses_common_bank_spellings(text, expected):
     assert parse_money(text) == expected
 

@@ -53,14 +53,29 @@ def test_marketing_cannot_reveal(bank, login):
 
 def _form_data(c: Customer, **changes):
     data = {
-        "kind": c.kind, "name_zh": c.name_zh, "name_en": c.name_en, "gender": c.gender,
-        "birth_date": c.birth_date.isoformat(), "id_type": c.id_type, "id_number": c.id_number,
-        "mobile": c.mobile, "email": "", "address": "", "occupation": "", "income_band": "",
-        "kyc_status": c.kyc_status, "kyc_date": "", "risk_appetite": c.risk_appetite,
+        "kind": c.kind,
+        "name_zh": c.name_zh,
+        "name_en": c.name_en,
+        "gender": c.gender,
+        "birth_date": c.birth_date.isoformat(),
+        "id_type": c.id_type,
+        "id_number": c.id_number,
+        "mobile": c.mobile,
+        "email": "",
+        "address": "",
+        "occupation": "",
+        "income_band": "",
+        "kyc_status": c.kyc_status,
+        "kyc_date": "",
+        "risk_appetite": c.risk_appetite,
         "risk_assessed_on": c.risk_assessed_on.isoformat(),
-        "risk_expires_on": c.risk_expires_on.isoformat(), "status": c.status,
-        "onboarded_on": c.onboarded_on.isoformat(), "onboarding_channel": c.onboarding_channel,
-        "closed_on": "", "branch": c.branch_id, "rm": c.rm_id,
+        "risk_expires_on": c.risk_expires_on.isoformat(),
+        "status": c.status,
+        "onboarded_on": c.onboarded_on.isoformat(),
+        "onboarding_channel": c.onboarding_channel,
+        "closed_on": "",
+        "branch": c.branch_id,
+        "rm": c.rm_id,
     }
     data.update(changes)
     return data
@@ -69,8 +84,8 @@ def _form_data(c: Customer, **changes):
 def test_edit_records_before_and_after_in_the_audit_trail(bank, login):
     c = bank.mine
     response = login(bank.rm).post(
-        reverse("customers:edit", args=[c.pk]), _form_data(c, name_en="Zhang Xiu Ying",
-                                                           mobile="+86 139 0000 1111"),
+        reverse("customers:edit", args=[c.pk]),
+        _form_data(c, name_en="Zhang Xiu Ying", mobile="+86 139 0000 1111"),
     )
     assert response.status_code == 302
     c.refresh_from_db()
@@ -80,11 +95,14 @@ def test_edit_records_before_and_after_in_the_audit_trail(bank, login):
     assert event.changes["mobile"][1] == "13900001111"
 
 
-@pytest.mark.parametrize("changes,field,message", [
-    ({"id_number": "110105194912310021"}, "id_number", "check digit"),
-    ({"mobile": "+852 6123 4567"}, "mobile", "+86"),
-    ({"risk_appetite": "R4", "risk_assessed_on": ""}, "risk_assessed_on", "assessed"),
-])
+@pytest.mark.parametrize(
+    "changes,field,message",
+    [
+        ({"id_number": "110105194912310021"}, "id_number", "check digit"),
+        ({"mobile": "+852 6123 4567"}, "mobile", "+86"),
+        ({"risk_appetite": "R4", "risk_assessed_on": ""}, "risk_assessed_on", "assessed"),
+    ],
+)
 def test_bad_input_names_the_field_and_saves_nothing(bank, login, changes, field, message):
     c = bank.mine
     before = Customer.objects.filter(pk=c.pk).values().get()
@@ -102,7 +120,8 @@ def test_bad_input_message_in_chinese(bank, client):
     client.force_login(bank.rm)
     response = client.post(
         reverse("customers:edit", args=[bank.mine.pk]),
-        _form_data(bank.mine, id_number="110105194912310021"), HTTP_ACCEPT_LANGUAGE="zh-hans",
+        _form_data(bank.mine, id_number="110105194912310021"),
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
     )
     assert "校验码" in response.content.decode()
 
@@ -117,8 +136,14 @@ def test_reassigning_rm_keeps_history(bank, login):
 
 def test_create_customer_then_search_finds_it(bank, login):
     client = login(bank.rm)
-    data = _form_data(bank.mine, customer_no="C99999999", name_zh="赵敏", name_en="Zhao Min",
-                      id_number="11010519491231002X", mobile="13512345678")
+    data = _form_data(
+        bank.mine,
+        customer_no="C99999999",
+        name_zh="赵敏",
+        name_en="Zhao Min",
+        id_number="11010519491231002X",
+        mobile="13512345678",
+    )
     response = client.post(reverse("customers:create"), data)
     assert response.status_code == 302, response.content.decode()[:2000]
     created = Customer.objects.get(customer_no="C99999999")

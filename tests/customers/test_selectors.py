@@ -32,9 +32,7 @@ def test_branch_manager_sees_the_branch_and_its_sub_branches(bank):
 
 @pytest.mark.parametrize("role", ["marketing", "service", "compliance", "admin"])
 def test_bank_wide_roles_see_everyone(bank, role):
-    assert ids(customers_visible_to(bank.user(role))) == {
-        bank.mine.pk, bank.other.pk, bank.far.pk
-    }
+    assert ids(customers_visible_to(bank.user(role))) == {bank.mine.pk, bank.other.pk, bank.far.pk}
 
 
 def test_unknown_role_sees_nothing(bank):
@@ -73,8 +71,9 @@ def test_search_never_crosses_scope(bank):
 
 
 def test_filters_by_status_risk_and_aum_range(bank):
-    CustomerFactory.create_batch(3, branch=bank.beijing, rm=bank.rm, aum=Decimal("600000"),
-                                 risk_appetite="R4")
+    CustomerFactory.create_batch(
+        3, branch=bank.beijing, rm=bank.rm, aum=Decimal("600000"), risk_appetite="R4"
+    )
     assert len(_search(bank.rm, aum_min=Decimal("500000"))) == 3
     assert len(_search(bank.rm, tier="platinum")) == 3
     assert len(_search(bank.rm, risk="R4", aum_max=Decimal("100"))) == 0
@@ -88,8 +87,9 @@ def test_keyset_pages_cover_every_customer_once_in_order(bank):
         c.save()
     seen, cursor = [], None
     while True:
-        page = customer_list(user=bank.rm, filters=CustomerFilters(sort="-aum"), cursor=cursor,
-                             size=4)
+        page = customer_list(
+            user=bank.rm, filters=CustomerFilters(sort="-aum"), cursor=cursor, size=4
+        )
         seen.extend(page.items)
         cursor = page.next_cursor
         if not cursor:

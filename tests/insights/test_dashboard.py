@@ -20,8 +20,13 @@ def small_bank(bank):
     b, rm = bank.beijing, bank.rm
     # bank.mine: onboarded 2020 (counts in S and E).
     CustomerFactory(branch=b, rm=rm, onboarded_on=dt.date(2019, 5, 1))  # in S, E
-    CustomerFactory(branch=b, rm=rm, onboarded_on=dt.date(2018, 5, 1), status="closed",
-                    closed_on=dt.date(2026, 3, 1))  # in S, lost
+    CustomerFactory(
+        branch=b,
+        rm=rm,
+        onboarded_on=dt.date(2018, 5, 1),
+        status="closed",
+        closed_on=dt.date(2026, 3, 1),
+    )  # in S, lost
     CustomerFactory(branch=b, rm=rm, onboarded_on=dt.date(2026, 2, 1))  # new, in E
     CustomerFactory(branch=b, rm=rm, onboarded_on=dt.date(2026, 6, 2), aum=Decimal("60000"))
     return bank

@@ -78,78 +78,157 @@ not_allowed_anon_login = {"anon": 302, **{r: 405 for r in STAFF}}
 
 POLICY: dict[str, Route] = {
     "web:dashboard": Route(checks=[Check("get", page())]),
-    "web:login": Route(checks=[
-        Check("get", {"anon": 200, **{r: 302 for r in STAFF}}),
-    ]),
-    "web:logout": Route(checks=[
-        Check("get", not_allowed), Check("post", {r: 302 for r in ROLES}),
-    ]),
+    "web:login": Route(
+        checks=[
+            Check("get", {"anon": 200, **{r: 302 for r in STAFF}}),
+        ]
+    ),
+    "web:logout": Route(
+        checks=[
+            Check("get", not_allowed),
+            Check("post", {r: 302 for r in ROLES}),
+        ]
+    ),
     "web:audit": Route(checks=[Check("get", page(AUDITORS))]),
     "customers:list": Route(checks=[Check("get", page())]),
-    "customers:create": Route(checks=[
-        Check("get", page(EDITORS)),
-        Check("post", page(EDITORS), data={}),  # invalid form re-rendered with errors: 200
-    ]),
-    "customers:detail": Route(cust, [
-        Check("get", page()), Check("get", scoped(page()), target="far"),
-        Check("post", not_allowed_anon_login),
-    ]),
-    "customers:edit": Route(cust, [
-        Check("get", page(EDITORS)), Check("get", scoped(page(EDITORS)), target="far"),
-    ]),
-    "customers:reveal": Route(cust, [
-        Check("get", not_allowed_anon_login),
-        Check("post", page(REVEALERS), data={"field": "mobile", "reason": "客户来电核实身份"}),
-        Check("post", scoped(page(REVEALERS)), target="far",
-              data={"field": "mobile", "reason": "客户来电核实身份"}),
-    ]),
-    "interactions:create": Route(cust, [
-        Check("get", not_allowed_anon_login),
-        Check("post", page(LOGGERS), data={"kind": "call", "subject": "回访", "notes": ""}),
-        Check("post", scoped(page(LOGGERS)), target="far",
-              data={"kind": "call", "subject": "回访", "notes": ""}),
-    ]),
-    "interactions:task_create": Route(cust, [
-        Check("post", page(LOGGERS), data={"title": "跟进", "due_on": today, "notes": ""}),
-        Check("post", scoped(page(LOGGERS)), target="far",
-              data={"title": "跟进", "due_on": today, "notes": ""}),
-    ]),
-    "interactions:task_status": Route(task_of, [
-        Check("post", page(LOGGERS), data={"status": "done"}),
-        Check("post", scoped(page(LOGGERS)), target="far", data={"status": "done"}),
-    ]),
+    "customers:create": Route(
+        checks=[
+            Check("get", page(EDITORS)),
+            Check("post", page(EDITORS), data={}),  # invalid form re-rendered with errors: 200
+        ]
+    ),
+    "customers:detail": Route(
+        cust,
+        [
+            Check("get", page()),
+            Check("get", scoped(page()), target="far"),
+            Check("post", not_allowed_anon_login),
+        ],
+    ),
+    "customers:edit": Route(
+        cust,
+        [
+            Check("get", page(EDITORS)),
+            Check("get", scoped(page(EDITORS)), target="far"),
+        ],
+    ),
+    "customers:reveal": Route(
+        cust,
+        [
+            Check("get", not_allowed_anon_login),
+            Check("post", page(REVEALERS), data={"field": "mobile", "reason": "客户来电核实身份"}),
+            Check(
+                "post",
+                scoped(page(REVEALERS)),
+                target="far",
+                data={"field": "mobile", "reason": "客户来电核实身份"},
+            ),
+        ],
+    ),
+    "interactions:create": Route(
+        cust,
+        [
+            Check("get", not_allowed_anon_login),
+            Check("post", page(LOGGERS), data={"kind": "call", "subject": "回访", "notes": ""}),
+            Check(
+                "post",
+                scoped(page(LOGGERS)),
+                target="far",
+                data={"kind": "call", "subject": "回访", "notes": ""},
+            ),
+        ],
+    ),
+    "interactions:task_create": Route(
+        cust,
+        [
+            Check("post", page(LOGGERS), data={"title": "跟进", "due_on": today, "notes": ""}),
+            Check(
+                "post",
+                scoped(page(LOGGERS)),
+                target="far",
+                data={"title": "跟进", "due_on": today, "notes": ""},
+            ),
+        ],
+    ),
+    "interactions:task_status": Route(
+        task_of,
+        [
+            Check("post", page(LOGGERS), data={"status": "done"}),
+            Check("post", scoped(page(LOGGERS)), target="far", data={"status": "done"}),
+        ],
+    ),
     "interactions:my_tasks": Route(checks=[Check("get", page())]),
-    "set_language": Route(checks=[
-        Check("post", {r: 302 for r in ROLES}, data={"language": "zh-hans", "next": "/"}),
-    ]),
+    "set_language": Route(
+        checks=[
+            Check("post", {r: 302 for r in ROLES}, data={"language": "zh-hans", "next": "/"}),
+        ]
+    ),
     "api:openapi-json": Route(checks=[Check("get", page())]),
     "api:openapi-view": Route(checks=[Check("get", page())]),
     "api:api-root": Route(checks=[Check("get", {r: 404 for r in ROLES})]),
     "api:list_customers": Route(checks=[Check("get", api())]),
-    "api:get_customer": Route(api_cust, [
-        Check("get", api()), Check("get", scoped(api()), target="far"),
-    ]),
-    "api:get_customer_360": Route(api_cust, [
-        Check("get", api()), Check("get", scoped(api()), target="far"),
-    ]),
-    "api:reveal": Route(api_cust, [
-        Check("post", api(REVEALERS), data={"field": "id_number", "reason": "监管检查"},
-              as_json=True),
-        Check("post", scoped(api(REVEALERS)), target="far",
-              data={"field": "id_number", "reason": "监管检查"}, as_json=True),
-    ]),
-    "api:create_interaction": Route(api_cust, [
-        Check("post", api(LOGGERS, ok=201), data={"kind": "call", "subject": "回访"},
-              as_json=True),
-        Check("post", scoped(api(LOGGERS, ok=201)), target="far",
-              data={"kind": "call", "subject": "回访"}, as_json=True),
-    ]),
-    "api:create_task": Route(api_cust, [
-        Check("post", api(LOGGERS, ok=201), data={"title": "跟进", "due_on": today},
-              as_json=True),
-        Check("post", scoped(api(LOGGERS, ok=201)), target="far",
-              data={"title": "跟进", "due_on": today}, as_json=True),
-    ]),
+    "api:get_customer": Route(
+        api_cust,
+        [
+            Check("get", api()),
+            Check("get", scoped(api()), target="far"),
+        ],
+    ),
+    "api:get_customer_360": Route(
+        api_cust,
+        [
+            Check("get", api()),
+            Check("get", scoped(api()), target="far"),
+        ],
+    ),
+    "api:reveal": Route(
+        api_cust,
+        [
+            Check(
+                "post",
+                api(REVEALERS),
+                data={"field": "id_number", "reason": "监管检查"},
+                as_json=True,
+            ),
+            Check(
+                "post",
+                scoped(api(REVEALERS)),
+                target="far",
+                data={"field": "id_number", "reason": "监管检查"},
+                as_json=True,
+            ),
+        ],
+    ),
+    "api:create_interaction": Route(
+        api_cust,
+        [
+            Check(
+                "post", api(LOGGERS, ok=201), data={"kind": "call", "subject": "回访"}, as_json=True
+            ),
+            Check(
+                "post",
+                scoped(api(LOGGERS, ok=201)),
+                target="far",
+                data={"kind": "call", "subject": "回访"},
+                as_json=True,
+            ),
+        ],
+    ),
+    "api:create_task": Route(
+        api_cust,
+        [
+            Check(
+                "post", api(LOGGERS, ok=201), data={"title": "跟进", "due_on": today}, as_json=True
+            ),
+            Check(
+                "post",
+                scoped(api(LOGGERS, ok=201)),
+                target="far",
+                data={"title": "跟进", "due_on": today},
+                as_json=True,
+            ),
+        ],
+    ),
     "api:kpis": Route(checks=[Check("get", api())]),
 }
 

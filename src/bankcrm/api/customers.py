@@ -20,25 +20,55 @@ router = Router(tags=["customers"])
 
 def customer_summary(c: Customer) -> dict[str, Any]:
     return {
-        "id": c.pk, "customer_no": c.customer_no, "kind": c.kind, "name_zh": c.name_zh,
-        "name_en": c.name_en, "mobile_masked": mask_mobile(c.mobile),
-        "id_number_masked": mask_resident_id(c.id_number), "status": c.status, "tier": c.tier,
-        "aum": c.aum, "branch_id": c.branch_id, "rm_id": c.rm_id,
+        "id": c.pk,
+        "customer_no": c.customer_no,
+        "kind": c.kind,
+        "name_zh": c.name_zh,
+        "name_en": c.name_en,
+        "mobile_masked": mask_mobile(c.mobile),
+        "id_number_masked": mask_resident_id(c.id_number),
+        "status": c.status,
+        "tier": c.tier,
+        "aum": c.aum,
+        "branch_id": c.branch_id,
+        "rm_id": c.rm_id,
     }
 
 
 def customer_detail(c: Customer) -> dict[str, Any]:
     out = customer_summary(c)
-    out.update({
-        f: getattr(c, f) for f in (
-            "gender", "birth_date", "id_type", "email", "address", "occupation", "income_band",
-            "kyc_status", "kyc_date", "risk_appetite", "risk_assessed_on", "risk_expires_on",
-            "onboarded_on", "onboarding_channel", "closed_on")
-    })
+    out.update(
+        {
+            f: getattr(c, f)
+            for f in (
+                "gender",
+                "birth_date",
+                "id_type",
+                "email",
+                "address",
+                "occupation",
+                "income_band",
+                "kyc_status",
+                "kyc_date",
+                "risk_appetite",
+                "risk_assessed_on",
+                "risk_expires_on",
+                "onboarded_on",
+                "onboarding_channel",
+                "closed_on",
+            )
+        }
+    )
     out["branch"] = c.branch
     out["rm"] = (
-        {"id": c.rm.pk, "username": c.rm.username, "display_name": c.rm.display_name,
-         "role": c.rm.role} if c.rm else None
+        {
+            "id": c.rm.pk,
+            "username": c.rm.username,
+            "display_name": c.rm.display_name,
+            "role": c.rm.role,
+        }
+        if c.rm
+        else None
     )
     return out
 
@@ -61,12 +91,20 @@ class CustomerQuery(Schema):
 def list_customers(request: HttpRequest, query: Query[CustomerQuery]) -> dict[str, Any]:
     """Search customers in your scope; follow `next_cursor` for the next page."""
     filters = selectors.CustomerFilters(
-        q=query.q, branch=query.branch, rm=query.rm, status=query.status, risk=query.risk,
-        tier=query.tier, aum_min=query.aum_min, aum_max=query.aum_max,
+        q=query.q,
+        branch=query.branch,
+        rm=query.rm,
+        status=query.status,
+        risk=query.risk,
+        tier=query.tier,
+        aum_min=query.aum_min,
+        aum_max=query.aum_max,
         sort=query.sort if query.sort in selectors.SORTS else "customer_no",
     )
     page = selectors.customer_list(
-        user=request.user, filters=filters, cursor=query.cursor,
+        user=request.user,
+        filters=filters,
+        cursor=query.cursor,
         size=max(1, min(query.limit, 200)),
     )
     return {"items": [customer_summary(c) for c in page.items], "next_cursor": page.next_cursor}
@@ -82,28 +120,50 @@ def get_customer(request: HttpRequest, customer_id: int) -> dict[str, Any]:
 @router.get("/customers/{customer_id}/360", response=s.Customer360Out)
 def get_customer_360(request: HttpRequest, customer_id: int) -> dict[str, Any]:
     """Profile, consents, holdings and AUM trend, transactions, channel mix and timeline."""
-    v = selectors.customer_360(user=request.user, customer_id=customer_id,
-                               today=timezone.localdate())
+    v = selectors.customer_360(
+        user=request.user, customer_id=customer_id, today=timezone.localdate()
+    )
     services.customer_viewed(actor=request.user, customer=v.customer, purpose="api 360")
     return {
         "customer": customer_detail(v.customer),
         "consents": [vars(c) for c in v.consents],
-        "groups": [{"group_id": m.group_id, "name": m.group.name, "kind": m.group.kind,
-                    "role": m.role} for m in v.memberships],
-        "accounts": [{
-            "account_no": a.account_no, "product_code": a.product.code,
-            "product_name": a.product.display_name, "category": a.product.category,
-            "risk_level": a.product.risk_level, "currency": a.currency, "balance": a.balance,
-            "status": a.status, "opened_on": a.opened_on, "closed_on": a.closed_on,
-        } for a in v.accounts],
-        "aum": v.aum, "deposits": v.deposits, "investments": v.investments,
+        "groups": [
+            {"group_id": m.group_id, "name": m.group.name, "kind": m.group.kind, "role": m.role}
+            for m in v.memberships
+        ],
+        "accounts": [
+            {
+                "account_no": a.account_no,
+                "product_code": a.product.code,
+                "product_name": a.product.display_name,
+                "category": a.product.category,
+                "risk_level": a.product.risk_level,
+                "currency": a.currency,
+                "balance": a.balance,
+                "status": a.status,
+                "opened_on": a.opened_on,
+                "closed_on": a.closed_on,
+            }
+            for a in v.accounts
+        ],
+        "aum": v.aum,
+        "deposits": v.deposits,
+        "investments": v.investments,
         "liabilities": v.liabilities,
         "aum_trend": [{"month": m, "aum": a} for m, a in v.aum_trend],
-        "recent_transactions": [{
-            "txn_id": t.txn_id, "account_no": t.account.account_no, "booked_at": t.booked_at,
-            "amount": t.amount, "direction": t.direction, "txn_type": t.txn_type,
-            "counterparty_category": t.counterparty_category, "channel": t.channel,
-        } for t in v.transactions],
+        "recent_transactions": [
+            {
+                "txn_id": t.txn_id,
+                "account_no": t.account.account_no,
+                "booked_at": t.booked_at,
+                "amount": t.amount,
+                "direction": t.direction,
+                "txn_type": t.txn_type,
+                "counterparty_category": t.counterparty_category,
+                "channel": t.channel,
+            }
+            for t in v.transactions
+        ],
         "channel_mix": [{"channel": ch, "count": n} for ch, n in v.channel_mix],
         "interactions": v.interactions,
         "tasks": v.tasks,
@@ -114,18 +174,24 @@ def get_customer_360(request: HttpRequest, customer_id: int) -> dict[str, Any]:
 def reveal(request: HttpRequest, customer_id: int, payload: s.RevealIn) -> dict[str, Any]:
     """Reveal a full ID number or mobile; a reason is required and the reveal is audited."""
     c = selectors.customer_get(user=request.user, customer_id=customer_id)
-    value = services.customer_reveal(actor=request.user, customer=c, field=payload.field,
-                                     reason=payload.reason)
+    value = services.customer_reveal(
+        actor=request.user, customer=c, field=payload.field, reason=payload.reason
+    )
     return {"field": payload.field, "value": value}
 
 
 @router.post("/customers/{customer_id}/interactions", response={201: s.InteractionOut})
-def create_interaction(request: HttpRequest, customer_id: int,
-                       payload: s.InteractionIn) -> tuple[int, Any]:
+def create_interaction(
+    request: HttpRequest, customer_id: int, payload: s.InteractionIn
+) -> tuple[int, Any]:
     c = selectors.customer_get(user=request.user, customer_id=customer_id)
     i = timeline_services.interaction_create(
-        actor=request.user, customer=c, kind=payload.kind, subject=payload.subject,
-        notes=payload.notes, occurred_at=payload.occurred_at,
+        actor=request.user,
+        customer=c,
+        kind=payload.kind,
+        subject=payload.subject,
+        notes=payload.notes,
+        occurred_at=payload.occurred_at,
     )
     return 201, i
 
@@ -134,7 +200,10 @@ def create_interaction(request: HttpRequest, customer_id: int,
 def create_task(request: HttpRequest, customer_id: int, payload: s.TaskIn) -> tuple[int, Any]:
     c = selectors.customer_get(user=request.user, customer_id=customer_id)
     t = timeline_services.task_create(
-        actor=request.user, customer=c, title=payload.title, due_on=payload.due_on,
+        actor=request.user,
+        customer=c,
+        title=payload.title,
+        due_on=payload.due_on,
         notes=payload.notes,
     )
     return 201, t

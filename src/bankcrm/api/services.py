@@ -21,6 +21,7 @@ def token_create(*, user: Any, name: str, days: int | None = 90) -> tuple[ApiTok
     token = ApiToken.objects.create(
         user=user, name=name, prefix=prefix, key_hash=key_hash, expires_at=expires
     )
-    audit_record(actor=user, action=AuditAction.CREATE, obj=token,
-                 changes={"name": name, "prefix": prefix})
+    audit_record(
+        actor=user, action=AuditAction.CREATE, obj=token, changes={"name": name, "prefix": prefix}
+    )
     return token, raw

@@ -30,7 +30,8 @@ api.add_router("", kpis.router)
 def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     errors: dict[str, Any] = (
         {k: [str(m) for m in v] for k, v in exc.message_dict.items()}
-        if hasattr(exc, "error_dict") else {"__all__": [str(m) for m in exc.messages]}
+        if hasattr(exc, "error_dict")
+        else {"__all__": [str(m) for m in exc.messages]}
     )
     return api.create_response(
         request, {"detail": _("The request is not valid."), "errors": errors}, status=400
@@ -42,4 +43,3 @@ def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
     return api.create_response(
         request, {"detail": str(exc) or _("Your role may not do this.")}, status=403
     )
-

@@ -16,8 +16,12 @@ class Branch(models.Model):
     name_en = models.CharField(_("English name"), max_length=100)
     city = models.CharField(_("city"), max_length=50)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent branch"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="children",
+        "self",
+        verbose_name=_("parent branch"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
 
     class Meta:
@@ -38,8 +42,12 @@ class User(AbstractUser):
 
     role = models.CharField(_("role"), max_length=20, choices=Role.choices, default=Role.RM)
     branch = models.ForeignKey(
-        Branch, verbose_name=_("branch"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="staff",
+        Branch,
+        verbose_name=_("branch"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="staff",
     )
     name_zh = models.CharField(_("Chinese name"), max_length=50, blank=True)
 
@@ -73,8 +81,12 @@ class AuditEvent(models.Model):
 
     at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
-        User, verbose_name=_("actor"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="+",
+        User,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     actor_username = models.CharField(_("actor"), max_length=150, blank=True)
     action = models.CharField(_("action"), max_length=20, choices=AuditAction.choices)

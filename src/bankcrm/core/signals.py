@@ -23,9 +23,12 @@ def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 
 
 @receiver(user_login_failed)
-def _login_failed(sender: Any, credentials: dict[str, Any], request: Any = None,
-                  **kwargs: Any) -> None:
+def _login_failed(
+    sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any
+) -> None:
     audit_record(
-        actor=None, action=AuditAction.LOGIN_FAILED, object_type="core.user",
+        actor=None,
+        action=AuditAction.LOGIN_FAILED,
+        object_type="core.user",
         changes={"username": str(credentials.get("username", ""))[:150]},
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -18,8 +18,14 @@ class CustomerForm(forms.ModelForm):
         fields = ["customer_no", *EDITABLE_FIELDS]
         widgets = {
             f: forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-            for f in ["birth_date", "kyc_date", "risk_assessed_on", "risk_expires_on",
-                      "onboarded_on", "closed_on"]
+            for f in [
+                "birth_date",
+                "kyc_date",
+                "risk_assessed_on",
+                "risk_expires_on",
+                "onboarded_on",
+                "closed_on",
+            ]
         }
 
     def __init__(self, *args: Any, rm_queryset: Any = None, **kwargs: Any) -> None:
@@ -27,9 +33,9 @@ class CustomerForm(forms.ModelForm):
         if self.instance.pk:
             self.fields["customer_no"].disabled = True
         if rm_queryset is not None:
-            self.fields["rm"].queryset = rm_queryset
+            cast(forms.ModelChoiceField, self.fields["rm"]).queryset = rm_queryset
         # Accept "+86 138 1234 5678" and the like; the model stores the bare 11 digits.
-        self.fields["mobile"].max_length = 20
+        cast(forms.CharField, self.fields["mobile"]).max_length = 20
         self.fields["mobile"].validators = []
         self.fields["mobile"].widget.attrs.update(maxlength=20, inputmode="tel")
 

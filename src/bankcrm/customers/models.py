@@ -129,7 +129,9 @@ class Customer(models.Model):
     )
     onboarded_on = models.DateField(_("onboarding date"))
     onboarding_channel = models.CharField(
-        _("onboarding channel"), max_length=12, choices=OnboardingChannel.choices,
+        _("onboarding channel"),
+        max_length=12,
+        choices=OnboardingChannel.choices,
         default=OnboardingChannel.BRANCH,
     )
     closed_on = models.DateField(_("closing date"), null=True, blank=True)
@@ -137,8 +139,12 @@ class Customer(models.Model):
         Branch, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="customers"
     )
     rm = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("relationship manager"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="customers",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("relationship manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="customers",
     )
     # Deposit + investment balances; kept current by banking.services.customer_refresh_aum.
     aum = models.DecimalField(_("AUM"), max_digits=18, decimal_places=2, default=Decimal("0"))
@@ -187,9 +193,17 @@ class Customer(models.Model):
         from bankcrm.customers.validation import validate_customer_fields
 
         errors = validate_customer_fields(
-            {f: getattr(self, f) for f in (
-                "id_type", "id_number", "mobile", "risk_appetite", "risk_assessed_on",
-                "risk_expires_on")}
+            {
+                f: getattr(self, f)
+                for f in (
+                    "id_type",
+                    "id_number",
+                    "mobile",
+                    "risk_appetite",
+                    "risk_assessed_on",
+                    "risk_expires_on",
+                )
+            }
         )
         if errors:
             raise ValidationError(errors)
@@ -198,11 +212,12 @@ class Customer(models.Model):
 class RmAssignment(models.Model):
     """History of which RM and branch looked after a customer, and when."""
 
-    customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="rm_assignments"
-    )
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="rm_assignments")
     rm = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     branch = models.ForeignKey(Branch, on_delete=models.PROTECT, related_name="+")
@@ -300,7 +315,10 @@ class ConsentEvent(models.Model):
     source = models.CharField(_("source"), max_length=12, choices=ConsentSource.choices)
     recorded_at = models.DateTimeField(_("recorded at"))
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
 
@@ -309,8 +327,9 @@ class ConsentEvent(models.Model):
         verbose_name = _("consent event")
         verbose_name_plural = _("consent events")
         indexes = [
-            models.Index(fields=["customer", "purpose", "channel", "recorded_at"],
-                         name="consent_lookup"),
+            models.Index(
+                fields=["customer", "purpose", "channel", "recorded_at"], name="consent_lookup"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -162,14 +162,14 @@ def consent_states(events: list[ConsentEvent]) -> list[ConsentState]:
     out = []
     for purpose in ConsentPurpose:
         for channel in ContactChannel:
-            e = latest.get((purpose.value, channel.value))
+            last = latest.get((purpose.value, channel.value))
             out.append(
                 ConsentState(
                     purpose=purpose.value,
                     channel=channel.value,
-                    granted=bool(e and e.granted),
-                    source=e.source if e else "",
-                    recorded_at=e.recorded_at if e else None,
+                    granted=bool(last and last.granted),
+                    source=last.source if last else "",
+                    recorded_at=last.recorded_at if last else None,
                 )
             )
     return out
@@ -264,9 +264,7 @@ def customer_360(
     )
     starts = month_starts(today, months)
     by_month = dict(
-        BalanceSnapshot.objects.filter(
-            customer=customer, counts_to_aum=True, month__gte=starts[0]
-        )
+        BalanceSnapshot.objects.filter(customer=customer, counts_to_aum=True, month__gte=starts[0])
         .values_list("month")
         .annotate(total=Sum("balance"))
         .values_list("month", "total")
@@ -277,8 +275,9 @@ def customer_360(
         .select_related("account__product")
         .order_by("-booked_at", "-id")[:20]
     )
-    since = dt.datetime.combine(starts[-12] if len(starts) >= 12 else starts[0], dt.time.min,
-                                tzinfo=dt.UTC)
+    since = dt.datetime.combine(
+        starts[-12] if len(starts) >= 12 else starts[0], dt.time.min, tzinfo=dt.UTC
+    )
     mix = Counter(
         dict(
             Transaction.objects.filter(customer=customer, booked_at__gte=since)
@@ -287,13 +286,11 @@ def customer_360(
             .values_list("channel", "n")
         )
     )
-    interactions = list(
-        Interaction.objects.filter(customer=customer).select_related("staff")[:30]
-    )
+    interactions = list(Interaction.objects.filter(customer=customer).select_related("staff")[:30])
     tasks = list(
-        Task.objects.filter(customer=customer).select_related("assignee").order_by(
-            "status", "due_on"
-        )[:30]
+        Task.objects.filter(customer=customer)
+        .select_related("assignee")
+        .order_by("status", "due_on")[:30]
     )
     return Customer360(
         customer=customer,

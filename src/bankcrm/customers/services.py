@@ -17,10 +17,29 @@ from bankcrm.core.validators import normalize_mobile, normalize_resident_id
 from bankcrm.customers.models import ConsentEvent, Customer, IdType, RmAssignment
 
 EDITABLE_FIELDS = [
-    "kind", "name_zh", "name_en", "gender", "birth_date", "id_type", "id_number", "mobile",
-    "email", "address", "occupation", "income_band", "kyc_status", "kyc_date", "risk_appetite",
-    "risk_assessed_on", "risk_expires_on", "status", "onboarded_on", "onboarding_channel",
-    "closed_on", "branch", "rm",
+    "kind",
+    "name_zh",
+    "name_en",
+    "gender",
+    "birth_date",
+    "id_type",
+    "id_number",
+    "mobile",
+    "email",
+    "address",
+    "occupation",
+    "income_band",
+    "kyc_status",
+    "kyc_date",
+    "risk_appetite",
+    "risk_assessed_on",
+    "risk_expires_on",
+    "status",
+    "onboarded_on",
+    "onboarding_channel",
+    "closed_on",
+    "branch",
+    "rm",
 ]
 
 
@@ -36,8 +55,11 @@ def _normalise(customer: Customer) -> None:
     if customer.risk_appetite and customer.risk_assessed_on and not customer.risk_expires_on:
         a = customer.risk_assessed_on
         # Risk assessments in China are valid for a year.
-        customer.risk_expires_on = a.replace(year=a.year + 1) if not (
-            a.month == 2 and a.day == 29) else dt.date(a.year + 1, 3, 1)
+        customer.risk_expires_on = (
+            a.replace(year=a.year + 1)
+            if not (a.month == 2 and a.day == 29)
+            else dt.date(a.year + 1, 3, 1)
+        )
 
 
 def _require_edit(actor: Any) -> None:
@@ -62,7 +84,10 @@ def customer_create(*, actor: Any, data: dict[str, Any]) -> Customer:
     customer.save()
     _record_assignment(customer, reason="onboarding")
     audit_record(
-        actor=actor, action=AuditAction.CREATE, obj=customer, customer_id=customer.pk,
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=customer,
+        customer_id=customer.pk,
         changes=diff({}, snapshot(customer, EDITABLE_FIELDS)),
     )
     return customer
@@ -106,8 +131,12 @@ def customer_reveal(*, actor: Any, customer: Customer, field: str, reason: str) 
     if len(reason) < 4:
         raise ValidationError({"reason": _("Give a reason of at least 4 characters.")})
     audit_record(
-        actor=actor, action=AuditAction.REVEAL, obj=customer, customer_id=customer.pk,
-        changes={"field": field}, purpose=reason,
+        actor=actor,
+        action=AuditAction.REVEAL,
+        obj=customer,
+        customer_id=customer.pk,
+        changes={"field": field},
+        purpose=reason,
     )
     return str(getattr(customer, field))
 
@@ -115,26 +144,42 @@ def customer_reveal(*, actor: Any, customer: Customer, field: str, reason: str) 
 def customer_viewed(*, actor: Any, customer: Customer, purpose: str = "customer 360") -> None:
     """Record a view of a customer's full profile."""
     audit_record(
-        actor=actor, action=AuditAction.VIEW, obj=customer, customer_id=customer.pk,
+        actor=actor,
+        action=AuditAction.VIEW,
+        obj=customer,
+        customer_id=customer.pk,
         purpose=purpose,
     )
 
 
 @transaction.atomic
 def consent_record(
-    *, actor: Any, customer: Customer, purpose: str, channel: str, granted: bool, source: str,
+    *,
+    actor: Any,
+    customer: Customer,
+    purpose: str,
+    channel: str,
+    granted: bool,
+    source: str,
     recorded_at: dt.datetime | None = None,
 ) -> ConsentEvent:
     _require_edit(actor)
     event = ConsentEvent(
-        customer=customer, purpose=purpose, channel=channel, granted=granted, source=source,
+        customer=customer,
+        purpose=purpose,
+        channel=channel,
+        granted=granted,
+        source=source,
         recorded_at=recorded_at or timezone.now(),
         recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     event.full_clean()
     event.save()
     audit_record(
-        actor=actor, action=AuditAction.CREATE, obj=event, customer_id=customer.pk,
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=event,
+        customer_id=customer.pk,
         changes={"purpose": purpose, "channel": channel, "granted": granted, "source": source},
     )
     return event

@@ -22,7 +22,7 @@ from bankcrm.customers.models import (
     ConsentPurpose,
     ContactChannel,
     CustomerStatus,
-  RiskLevel,
+    RiskLevel,
     WealthTier,
 )
 from bankcrm.interactions.forms import InteractionForm, TaskForm
@@ -66,9 +66,10 @@ def customer_list_view(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("cursor", None)
     context: dict[str, Any] = {"page": page, "filters": filters, "query": query.urlencode()}
-    if request.htmx and request.GET.get("cursor"):
+    htmx = getattr(request, "htmx", False)
+    if htmx and request.GET.get("cursor"):
         return render(request, "customers/_rows.html", context)
-    if request.htmx:
+    if htmx:
         return render(request, "customers/_results.html", context)
     context.update(
         branches=Branch.objects.all(),
@@ -76,9 +77,13 @@ def customer_list_view(request: HttpRequest) -> HttpResponse:
         statuses=CustomerStatus.choices,
         risks=RiskLevel.choices,
         tiers=WealthTier.choices,
-        sorts=[("customer_no", _("Customer number")), ("name", _("Name")),
-               ("-aum", _("AUM, highest first")), ("aum", _("AUM, lowest first")),
-               ("-onboarded_on", _("Newest first"))],
+        sorts=[
+            ("customer_no", _("Customer number")),
+            ("name", _("Name")),
+            ("-aum", _("AUM, highest first")),
+            ("aum", _("AUM, lowest first")),
+            ("-onboarded_on", _("Newest first")),
+        ],
         can_create=has_role(request.user, CAN_EDIT_CUSTOMERS),
     )
     return render(request, "customers/list.html", context)
@@ -87,8 +92,7 @@ def customer_list_view(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_safe
 def customer_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
-    c360 = selectors.customer_360(user=request.user, customer_id=pk,
-                                  today=timezone.localdate())
+    c360 = selectors.customer_360(user=request.user, customer_id=pk, today=timezone.localdate())
     services.customer_viewed(actor=request.user, customer=c360.customer)
     from bankcrm.banking.models import Channel
 
@@ -97,7 +101,8 @@ def customer_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         "c": c360.customer,
         "v": c360,
         "trend_fig": line_chart(
-            [m for m, _v in c360.aum_trend], [v for _m, v in c360.aum_trend],
+            [m for m, _v in c360.aum_trend],
+            [v for _m, v in c360.aum_trend],
             title=_("AUM over the last 36 months"),
         ),
         "mix_fig": pie_chart(
@@ -127,10 +132,15 @@ def _form_rm_queryset(request: HttpRequest) -> Any:
 def customer_create_view(request: HttpRequest) -> HttpResponse:
     if not has_role(request.user, CAN_EDIT_CUSTOMERS):
         raise PermissionDenied
-    form = CustomerForm(request.POST or None, rm_queryset=_form_rm_queryset(request),
-                        initial={"onboarded_on": timezone.localdate(),
-                                 "branch": request.user.branch_id,  # type: ignore[union-attr]
-                                 "rm": request.user.pk})
+    form = CustomerForm(
+        request.POST or None,
+        rm_queryset=_form_rm_queryset(request),
+        initial={
+            "onboarded_on": timezone.localdate(),
+            "branch": request.user.branch_id,  # type: ignore[union-attr]
+            "rm": request.user.pk,
+        },
+    )
     if request.method == "POST" and form.is_valid():
         try:
             customer = services.customer_create(actor=request.user, data=form.cleaned_data)
@@ -148,8 +158,9 @@ def customer_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     customer = selectors.customer_get(user=request.user, customer_id=pk)
     if not has_role(request.user, CAN_EDIT_CUSTOMERS):
         raise PermissionDenied
-    form = CustomerForm(request.POST or None, instance=customer,
-                        rm_queryset=_form_rm_queryset(request))
+    form = CustomerForm(
+        request.POST or None, instance=customer, rm_queryset=_form_rm_queryset(request)
+    )
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k != "customer_no"}
         fresh = selectors.customer_get(user=request.user, customer_id=pk)
@@ -173,9 +184,15 @@ def customer_reveal_view(request: HttpRequest, pk: int) -> HttpResponse:
     value = None
     if form.is_valid():
         value = services.customer_reveal(
-            actor=request.user, customer=customer, field=form.cleaned_data["field"],
+            actor=request.user,
+            customer=customer,
+            field=form.cleaned_data["field"],
             reason=form.cleaned_data["reason"],
         )
     status = 200 if value is not None else 400
-    return render(request, "customers/_reveal.html",
-                  {"c": customer, "form": form, "value": value}, status=status)
+    return render(
+        request,
+        "customers/_reveal.html",
+        {"c": customer, "form": form, "value": value},
+        status=status,
+    )

@@ -75,8 +75,11 @@ def dashboard(*, user: Any, period: Period, today: dt.date) -> Dashboard:
         new=Count("id", filter=Q(onboarded_on__gte=period.start, onboarded_on__lte=period.end)),
         lost=Count(
             "id",
-            filter=Q(onboarded_on__lt=period.start,
-                     closed_on__gte=period.start, closed_on__lte=period.end),
+            filter=Q(
+                onboarded_on__lt=period.start,
+                closed_on__gte=period.start,
+                closed_on__lte=period.end,
+            ),
         ),
     )
     holdings = (
@@ -102,14 +105,13 @@ def dashboard(*, user: Any, period: Period, today: dt.date) -> Dashboard:
     )
     trend = [(m, (by_month.get(m) or Decimal("0")).quantize(CENT)) for m in starts]
     tier_rows = {
-        row["tier"]: (row["aum"] or Decimal("0"), row["n"])
-        for row in open_qs.annotate(tier=_tier_case())
-        .values("tier")
+        row["tier_code"]: (row["aum"] or Decimal("0"), row["n"])
+        for row in open_qs.annotate(tier_code=_tier_case())
+        .values("tier_code")
         .annotate(aum=Sum("aum", output_field=DecimalField()), n=Count("id"))
     }
     by_tier = [
-        (str(t.value), str(t.label), *tier_rows.get(t.value, (Decimal("0"), 0)))
-        for t in WealthTier
+        (str(t.value), str(t.label), *tier_rows.get(t.value, (Decimal("0"), 0))) for t in WealthTier
     ]
     branch_rows = (
         open_qs.values("branch__code", "branch__name_zh", "branch__name_en")

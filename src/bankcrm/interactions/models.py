@@ -22,8 +22,12 @@ class InteractionKind(models.TextChoices):
 class Interaction(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="interactions")
     staff = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("staff"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="interactions",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("staff"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="interactions",
     )
     kind = models.CharField(_("kind"), max_length=10, choices=InteractionKind.choices)
     occurred_at = models.DateTimeField(_("when"))
@@ -53,11 +57,18 @@ class TaskStatus(models.TextChoices):
 class Task(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tasks")
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("assignee"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="tasks",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tasks",
     )
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     title = models.CharField(_("title"), max_length=200)

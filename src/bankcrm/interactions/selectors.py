@@ -16,7 +16,8 @@ def timeline(*, customer: Customer, limit: int = 30) -> tuple[list[Interaction],
         Interaction.objects.filter(customer=customer).select_related("staff")[:limit]
     )
     tasks = list(
-        Task.objects.filter(customer=customer).select_related("assignee")
+        Task.objects.filter(customer=customer)
+        .select_related("assignee")
         .order_by("status", "due_on")[:limit]
     )
     return interactions, tasks

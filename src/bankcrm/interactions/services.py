@@ -24,18 +24,30 @@ def _require_log(actor: Any) -> None:
 
 @transaction.atomic
 def interaction_create(
-    *, actor: Any, customer: Customer, kind: str, subject: str, notes: str = "",
+    *,
+    actor: Any,
+    customer: Customer,
+    kind: str,
+    subject: str,
+    notes: str = "",
     occurred_at: dt.datetime | None = None,
 ) -> Interaction:
     _require_log(actor)
     interaction = Interaction(
-        customer=customer, staff=actor, kind=kind, subject=subject.strip(), notes=notes.strip(),
+        customer=customer,
+        staff=actor,
+        kind=kind,
+        subject=subject.strip(),
+        notes=notes.strip(),
         occurred_at=occurred_at or timezone.now(),
     )
     interaction.full_clean()
     interaction.save()
     audit_record(
-        actor=actor, action=AuditAction.CREATE, obj=interaction, customer_id=customer.pk,
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=interaction,
+        customer_id=customer.pk,
         changes=diff({}, snapshot(interaction, ["kind", "subject", "occurred_at"])),
     )
     return interaction
@@ -43,18 +55,30 @@ def interaction_create(
 
 @transaction.atomic
 def task_create(
-    *, actor: Any, customer: Customer, title: str, due_on: dt.date, notes: str = "",
+    *,
+    actor: Any,
+    customer: Customer,
+    title: str,
+    due_on: dt.date,
+    notes: str = "",
     assignee: Any = None,
 ) -> Task:
     _require_log(actor)
     task = Task(
-        customer=customer, assignee=assignee or customer.rm or actor, created_by=actor,
-        title=title.strip(), notes=notes.strip(), due_on=due_on,
+        customer=customer,
+        assignee=assignee or customer.rm or actor,
+        created_by=actor,
+        title=title.strip(),
+        notes=notes.strip(),
+        due_on=due_on,
     )
     task.full_clean()
     task.save()
     audit_record(
-        actor=actor, action=AuditAction.CREATE, obj=task, customer_id=customer.pk,
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=task,
+        customer_id=customer.pk,
         changes=diff({}, snapshot(task, ["title", "due_on", "assignee", "status"])),
     )
     return task
@@ -70,7 +94,10 @@ def task_set_status(*, actor: Any, task: Task, status: str) -> Task:
     locked.full_clean()
     locked.save(update_fields=["status", "completed_at"])
     audit_record(
-        actor=actor, action=AuditAction.UPDATE, obj=locked, customer_id=locked.customer_id,
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=locked,
+        customer_id=locked.customer_id,
         changes=diff(before, snapshot(locked, ["status", "completed_at"])),
     )
     return locked

@@ -16,20 +16,30 @@ from bankcrm.interactions.forms import InteractionForm, TaskForm
 from bankcrm.interactions.models import TaskStatus
 
 
-def _timeline(request: HttpRequest, customer: Customer, status: int = 200,
-              errors: list[str] | None = None) -> HttpResponse:
+def _timeline(
+    request: HttpRequest, customer: Customer, status: int = 200, errors: list[str] | None = None
+) -> HttpResponse:
     interactions, tasks = selectors.timeline(customer=customer)
     return render(
-        request, "interactions/_timeline.html",
-        {"customer": customer, "interactions": interactions, "tasks": tasks,
-         "errors": errors or [], "can_log": has_role(request.user, CAN_LOG_INTERACTIONS)},
+        request,
+        "interactions/_timeline.html",
+        {
+            "customer": customer,
+            "interactions": interactions,
+            "tasks": tasks,
+            "errors": errors or [],
+            "can_log": has_role(request.user, CAN_LOG_INTERACTIONS),
+        },
         status=status,
     )
 
 
 def _form_errors(form: InteractionForm | TaskForm) -> list[str]:
-    return [f"{form.fields[f].label if f in form.fields else ''}: {m}"
-            for f, ms in form.errors.items() for m in ms]
+    return [
+        f"{form.fields[f].label if f in form.fields else ''}: {m}"
+        for f, ms in form.errors.items()
+        for m in ms
+    ]
 
 
 @login_required

@@ -38,24 +38,32 @@ def line_chart(x: Sequence[Any], y: Sequence[Any], *, title: str, money: bool = 
     if not money:
         layout["yaxis"] = {"gridcolor": "#e5e5e5"}
     fig = {
-        "data": [{
-            "type": "scatter", "mode": "lines+markers", "x": [_num(v) for v in x],
-            "y": [_num(v) for v in y], "line": {"color": PALETTE[0], "width": 2},
-            "marker": {"size": 4}, "hovertemplate": "%{x|%Y-%m}: ¥%{y:,.2f}<extra></extra>",
-        }],
+        "data": [
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "x": [_num(v) for v in x],
+                "y": [_num(v) for v in y],
+                "line": {"color": PALETTE[0], "width": 2},
+                "marker": {"size": 4},
+                "hovertemplate": "%{x|%Y-%m}: ¥%{y:,.2f}<extra></extra>",
+            }
+        ],
         "layout": layout,
     }
     return json.dumps(fig)
 
 
-def bar_chart(labels: Sequence[str], values: Sequence[Any], *, title: str,
-              horizontal: bool = False) -> str:
+def bar_chart(
+    labels: Sequence[str], values: Sequence[Any], *, title: str, horizontal: bool = False
+) -> str:
     vals = [_num(v) for v in values]
     trace: dict[str, Any] = {"type": "bar", "marker": {"color": PALETTE[0]}}
     if horizontal:
         trace.update({"x": vals, "y": list(labels), "orientation": "h"})
-        layout = _layout(title, xaxis={"tickprefix": "¥", "separatethousands": True},
-                         yaxis={"automargin": True})
+        layout = _layout(
+            title, xaxis={"tickprefix": "¥", "separatethousands": True}, yaxis={"automargin": True}
+        )
     else:
         trace.update({"x": list(labels), "y": vals})
         layout = _layout(title)
@@ -64,8 +72,16 @@ def bar_chart(labels: Sequence[str], values: Sequence[Any], *, title: str,
 
 def pie_chart(labels: Sequence[str], values: Sequence[Any], *, title: str) -> str:
     fig = {
-        "data": [{"type": "pie", "labels": list(labels), "values": [_num(v) for v in values],
-                  "hole": 0.45, "marker": {"colors": PALETTE}, "textinfo": "percent"}],
+        "data": [
+            {
+                "type": "pie",
+                "labels": list(labels),
+                "values": [_num(v) for v in values],
+                "hole": 0.45,
+                "marker": {"colors": PALETTE},
+                "textinfo": "percent",
+            }
+        ],
         "layout": _layout(title, showlegend=True, yaxis={}),
     }
     return json.dumps(fig)

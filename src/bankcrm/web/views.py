@@ -47,7 +47,8 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         "months": months,
         "period_choices": PERIOD_CHOICES,
         "trend_fig": line_chart(
-            [m for m, _v in d.aum_trend], [v for _m, v in d.aum_trend],
+            [m for m, _v in d.aum_trend],
+            [v for _m, v in d.aum_trend],
             title=_("AUM over the last 24 months"),
         ),
         "tier_fig": bar_chart(
@@ -58,7 +59,8 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         "branch_fig": bar_chart(
             [name for name, _a, _n in d.aum_by_branch],
             [a for _name, a, _n in d.aum_by_branch],
-            title=_("AUM by branch"), horizontal=True,
+            title=_("AUM by branch"),
+            horizontal=True,
         ),
     }
     return render(request, "web/dashboard.html", context)
