@@ -118,3 +118,15 @@ def test_reveal_over_api_needs_a_reason(bank):
 def test_kpis_follow_scope(bank):
     assert bearer(bank.rm).get("/api/v1/kpis").json()["customers"] == 1
     assert bearer(bank.admin).get("/api/v1/kpis").json()["customers"] == 3
+
+
+def test_api_token_command_prints_a_working_token(bank):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("api_token", bank.rm.username, stdout=out, stderr=StringIO())
+    raw = out.getvalue().strip()
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert client.get("/api/v1/customers").json()["items"][0]["id"] == bank.mine.pk

@@ -189,3 +189,19 @@ def test_list_query_count_does_not_grow_with_rows(bank, login, django_assert_max
     CustomerFactory.create_batch(30, branch=bank.beijing, rm=bank.rm)
     with django_assert_max_num_queries(len(small)):
         client.get(reverse("customers:list"))
+
+
+def test_withdrawing_consent_changes_the_current_state_and_keeps_history(bank, login):
+    client = login(bank.rm)
+    url = reverse("customers:consent", args=[bank.mine.pk])
+    data = {"purpose": "marketing", "channel": "sms", "source": "branch"}
+    client.post(url, {**data, "granted": "1"})
+    response = client.post(url, {**data, "granted": "0", "source": "call_center"})
+    assert response.status_code == 200
+    from bankcrm.customers.selectors import consent_granted
+
+    assert not consent_granted(customer=bank.mine, purpose="marketing", channel="sms")
+    assert bank.mine.consents.count() == 2
+    assert AuditEvent.objects.filter(object_type="customers.consentevent").count() == 2
+    bad = client.post(url, {**data, "granted": "1", "channel": "pigeon"})
+    assert bad.status_code == 400 and bank.mine.consents.count() == 2

@@ -76,6 +76,8 @@ today = dt.date.today().isoformat()
 not_allowed = {r: 405 for r in ROLES}
 not_allowed_anon_login = {"anon": 302, **{r: 405 for r in STAFF}}
 
+CONSENT = {"purpose": "marketing", "channel": "sms", "granted": "0", "source": "call_center"}
+
 POLICY: dict[str, Route] = {
     "web:dashboard": Route(checks=[Check("get", page())]),
     "web:login": Route(
@@ -123,6 +125,14 @@ POLICY: dict[str, Route] = {
                 target="far",
                 data={"field": "mobile", "reason": "客户来电核实身份"},
             ),
+        ],
+    ),
+    "customers:consent": Route(
+        cust,
+        [
+            Check("get", not_allowed_anon_login),
+            Check("post", page(EDITORS), data=CONSENT),
+            Check("post", scoped(page(EDITORS)), target="far", data=CONSENT),
         ],
     ),
     "interactions:create": Route(

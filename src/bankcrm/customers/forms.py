@@ -8,7 +8,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from bankcrm.core.validators import normalize_mobile, normalize_resident_id, validate_mobile
-from bankcrm.customers.models import Customer, IdType
+from bankcrm.customers.models import (
+    ConsentPurpose,
+    ConsentSource,
+    ContactChannel,
+    Customer,
+    IdType,
+)
 from bankcrm.customers.services import EDITABLE_FIELDS
 
 
@@ -56,3 +62,14 @@ class CustomerForm(forms.ModelForm):
 class RevealForm(forms.Form):
     field = forms.ChoiceField(choices=[("id_number", _("ID number")), ("mobile", _("mobile"))])
     reason = forms.CharField(label=_("reason"), min_length=4, max_length=200)
+
+
+class ConsentForm(forms.Form):
+    purpose = forms.ChoiceField(label=_("purpose"), choices=ConsentPurpose.choices)
+    channel = forms.ChoiceField(label=_("channel"), choices=ContactChannel.choices)
+    granted = forms.TypedChoiceField(
+        label=_("state"),
+        choices=[("1", _("grants")), ("0", _("withdraws"))],
+        coerce=lambda v: v == "1",
+    )
+    source = forms.ChoiceField(label=_("source"), choices=ConsentSource.choices)

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from bankcrm.core.models import Branch
 from bankcrm.core.roles import CAN_EDIT_CUSTOMERS, CAN_LOG_INTERACTIONS, CAN_REVEAL_PII, has_role
 from bankcrm.customers import selectors, services
-from bankcrm.customers.forms import CustomerForm, RevealForm
+from bankcrm.customers.forms import ConsentForm, CustomerForm, RevealForm
 from bankcrm.customers.models import (
     ConsentPurpose,
     ContactChannel,
@@ -113,6 +113,7 @@ def customer_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         "interaction_form": InteractionForm(),
         "task_form": TaskForm(initial={"due_on": timezone.localdate()}),
         "reveal_form": RevealForm(),
+        "consent_form": ConsentForm(),
         "today": timezone.localdate(),
         "consent_purposes": dict(ConsentPurpose.choices),
         "consent_channels": dict(ContactChannel.choices),
@@ -195,4 +196,33 @@ def customer_reveal_view(request: HttpRequest, pk: int) -> HttpResponse:
         "customers/_reveal.html",
         {"c": customer, "form": form, "value": value},
         status=status,
+    )
+
+
+@login_required
+@require_POST
+def consent_record_view(request: HttpRequest, pk: int) -> HttpResponse:
+    customer = selectors.customer_get(user=request.user, customer_id=pk)
+    if not has_role(request.user, CAN_EDIT_CUSTOMERS):
+        raise PermissionDenied
+    form = ConsentForm(request.POST)
+    errors: list[str] = []
+    if form.is_valid():
+        services.consent_record(actor=request.user, customer=customer, **form.cleaned_data)
+    else:
+        errors = [f"{form.fields[f].label}: {m}" for f, ms in form.errors.items() for m in ms]
+    consents = selectors.consent_states(list(customer.consents.all()))
+    return render(
+        request,
+        "customers/_consents.html",
+        {
+            "c": customer,
+            "consents": consents,
+            "errors": errors,
+            "can_edit": True,
+            "consent_form": ConsentForm(),
+            "consent_purposes": dict(ConsentPurpose.choices),
+            "consent_channels": dict(ContactChannel.choices),
+        },
+        status=400 if errors else 200,
     )
