@@ -228,7 +228,7 @@ def customer_360(
         ProductCategory,
         Transaction,
     )
-    from bankcrm.interactions.models import Interaction, Task
+    from bankcrm.interactions.selectors import timeline
 
     customer = customer_get(user=user, customer_id=customer_id)
     today = today or dt.date.today()
@@ -286,12 +286,7 @@ def customer_360(
             .values_list("channel", "n")
         )
     )
-    interactions = list(Interaction.objects.filter(customer=customer).select_related("staff")[:30])
-    tasks = list(
-        Task.objects.filter(customer=customer)
-        .select_related("assignee")
-        .order_by("status", "due_on")[:30]
-    )
+    interactions, tasks = timeline(customer=customer)
     return Customer360(
         customer=customer,
         assignments=assignments,
