@@ -71,17 +71,29 @@ def main() -> None:
     if present != customers or os.environ.get("BENCH_REBUILD"):
         t0 = time.perf_counter()
         subprocess.run(
-            [bankcrm, "demo", "--customers", str(customers), "--months", str(months),
-             "--seed", "42", "--flush", "--progress"],
+            [
+                bankcrm,
+                "demo",
+                "--customers",
+                str(customers),
+                "--months",
+                str(months),
+                "--seed",
+                "42",
+                "--flush",
+                "--progress",
+            ],
             check=True,
         )
         elapsed = time.perf_counter() - t0
         from bankcrm.banking.models import Transaction
 
         n_tx = Transaction.objects.count()
-        print(f"demo generation: {customers:,} customers, {n_tx:,} transactions, {months} months "
-              f"in {elapsed:,.0f} s = {customers / elapsed:,.0f} customers/s, "
-              f"{n_tx / elapsed:,.0f} transactions/s")
+        print(
+            f"demo generation: {customers:,} customers, {n_tx:,} transactions, {months} months "
+            f"in {elapsed:,.0f} s = {customers / elapsed:,.0f} customers/s, "
+            f"{n_tx / elapsed:,.0f} transactions/s"
+        )
     else:
         print(f"reusing the bank already built ({present:,} customers); BENCH_REBUILD=1 rebuilds")
 
@@ -102,9 +114,12 @@ def main() -> None:
         sample = cur.fetchall()
     rng.shuffle(sample)
     queries: list[str] = []
-    for _id, no, name, mobile, last4 in sample[: samples]:
-        queries.append(rng.choice([name, name[:2], name[:1] + name[-1:] if len(name) > 2
-                                   else name, no, mobile, last4]))
+    for _id, no, name, mobile, last4 in sample[:samples]:
+        queries.append(
+            rng.choice(
+                [name, name[:2], name[:1] + name[-1:] if len(name) > 2 else name, no, mobile, last4]
+            )
+        )
     clients = {}
     for role, user in (("admin", admin), ("branch manager", manager), ("rm", rm)):
         c = Client()
@@ -117,18 +132,23 @@ def main() -> None:
         lat = timed(lambda c=c: c.get("/customers/", {"q": next(it)}).status_code, len(queries))
         print(f"  {role:15s} free text      {percentiles(lat)}")
     c = clients["admin"]
-    filt = [{"risk": rng.choice(["R1", "R2", "R3", "R4", "R5"]),
-             "aum_min": rng.choice([0, 50000, 500000]), "sort": rng.choice(["-aum", "name"]),
-             "status": "active"} for _ in range(samples)]
+    filt = [
+        {
+            "risk": rng.choice(["R1", "R2", "R3", "R4", "R5"]),
+            "aum_min": rng.choice([0, 50000, 500000]),
+            "sort": rng.choice(["-aum", "name"]),
+            "status": "active",
+        }
+        for _ in range(samples)
+    ]
     fit = iter(filt)
     lat = timed(lambda: c.get("/customers/", next(fit)).status_code, len(filt))
     print(f"  {'admin':15s} filters+sort   {percentiles(lat)}")
-    lat = timed(lambda: c.get("/api/v1/customers", {"q": rng.choice(queries)}).status_code,
-                samples)
+    lat = timed(lambda: c.get("/api/v1/customers", {"q": rng.choice(queries)}).status_code, samples)
     print(f"  {'admin':15s} API search     {percentiles(lat)}")
 
     print("\n== Customer 360 (page and API; includes the audit write)")
-    ids = [row[0] for row in sample[: samples]]
+    ids = [row[0] for row in sample[:samples]]
     iit = iter(ids)
     lat = timed(lambda: c.get(f"/customers/{next(iit)}/").status_code, len(ids))
     print(f"  page  {percentiles(lat)}")

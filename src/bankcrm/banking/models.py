@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from bankcrm.core.models import Branch
 from bankcrm.customers.models import Customer, RiskLevel
@@ -71,9 +72,9 @@ class Product(models.Model):
 
 
 class AccountStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("account status", "Open")
     DORMANT = "dormant", _("Dormant")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("account status", "Closed")
 
 
 class Account(models.Model):

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from bankcrm.core.models import Branch
 
@@ -56,7 +57,7 @@ class KycStatus(models.TextChoices):
 class CustomerStatus(models.TextChoices):
     ACTIVE = "active", _("Active")
     DORMANT = "dormant", _("Dormant")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("customer status", "Closed")
 
 
 class OnboardingChannel(models.TextChoices):
