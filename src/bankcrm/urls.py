@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("bankcrm.interactions.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
+    path("account/tokens/", include("bankcrm.api.page_urls")),
 ]

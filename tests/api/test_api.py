@@ -130,3 +130,15 @@ def test_api_token_command_prints_a_working_token(bank):
     raw = out.getvalue().strip()
     client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
     assert client.get("/api/v1/customers").json()["items"][0]["id"] == bank.mine.pk
+
+
+def test_token_page_shows_a_new_token_once_and_revoking_stops_it(bank, login):
+    client = login(bank.rm)
+    html = client.post("/account/tokens/", {"name": "手机", "days": "30"}).content.decode()
+    raw = html.split('data-testid="new-token">')[1].split("<")[0]
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    assert api.get("/api/v1/customers").status_code == 200
+    assert raw not in client.get("/account/tokens/").content.decode()
+    token = ApiToken.objects.get(user=bank.rm)
+    client.post(f"/account/tokens/{token.pk}/revoke/")
+    assert api.get("/api/v1/customers").status_code == 401

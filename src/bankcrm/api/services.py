@@ -25,3 +25,17 @@ def token_create(*, user: Any, name: str, days: int | None = 90) -> tuple[ApiTok
         actor=user, action=AuditAction.CREATE, obj=token, changes={"name": name, "prefix": prefix}
     )
     return token, raw
+
+
+@transaction.atomic
+def token_revoke(*, user: Any, token: ApiToken) -> ApiToken:
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit_record(
+            actor=user,
+            action=AuditAction.UPDATE,
+            obj=token,
+            changes={"revoked_at": [None, token.revoked_at.isoformat()]},
+        )
+    return token
