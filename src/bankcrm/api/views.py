@@ -33,7 +33,7 @@ def token_list_view(request: HttpRequest) -> HttpResponse:
             user=request.user, name=form.cleaned_data["name"], days=form.cleaned_data["days"]
         )
         form = TokenForm()
-    tokens = ApiToken.objects.filter(user_id=request.user.pk).order_by("-created_at")
+    tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")
     return render(request, "api/tokens.html", {"form": form, "tokens": tokens, "raw": raw})
 
 
@@ -41,7 +41,7 @@ def token_list_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        token = ApiToken.objects.get(pk=pk, user_id=request.user.pk)
+        token = ApiToken.objects.get(pk=pk, user=request.user)
     except ApiToken.DoesNotExist:
         raise Http404 from None
     token_revoke(user=request.user, token=token)

@@ -5,9 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import models
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from bankcrm.core.models import Branch
 from bankcrm.customers.models import Customer, RiskLevel
