@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -11,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from bankcrm.api.models import ApiToken
 from bankcrm.api.services import token_create, token_revoke
+from bankcrm.core.models import User
 
 
 class TokenForm(forms.Form):
@@ -33,7 +36,7 @@ def token_list_view(request: HttpRequest) -> HttpResponse:
             user=request.user, name=form.cleaned_data["name"], days=form.cleaned_data["days"]
         )
         form = TokenForm()
-    tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")
+    tokens = ApiToken.objects.filter(user=cast(User, request.user)).order_by("-created_at")
     return render(request, "api/tokens.html", {"form": form, "tokens": tokens, "raw": raw})
 
 
@@ -41,7 +44,7 @@ def token_list_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        token = ApiToken.objects.get(pk=pk, user=request.user)
+        token = ApiToken.objects.get(pk=pk, user=cast(User, request.user))
     except ApiToken.DoesNotExist:
         raise Http404 from None
     token_revoke(user=request.user, token=token)
