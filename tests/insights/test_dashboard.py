@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 
 from bankcrm.insights.selectors import Period, dashboard
+from bankcrm.insights.services import aum_monthly_refresh
 from tests.factories import AccountFactory, CustomerFactory, ProductFactory, SnapshotFactory
 
 TODAY = dt.date(2026, 6, 15)
@@ -59,6 +60,7 @@ def test_aum_trend_sums_snapshots_in_scope(bank):
     m = dt.date(2026, 5, 1)
     SnapshotFactory(account=AccountFactory(customer=bank.mine), month=m, balance=Decimal("1.50"))
     SnapshotFactory(account=AccountFactory(customer=bank.far), month=m, balance=Decimal("7"))
+    assert aum_monthly_refresh() == 2
     rm_trend = dict(dashboard(user=bank.rm, period=PERIOD, today=TODAY).aum_trend)
     all_trend = dict(dashboard(user=bank.admin, period=PERIOD, today=TODAY).aum_trend)
     assert rm_trend[m] == Decimal("1.50") and all_trend[m] == Decimal("8.50")
@@ -69,3 +71,19 @@ def test_dashboard_page_renders_charts_for_every_role(bank, login):
     for role in ("rm", "branch_manager", "marketing", "service", "compliance", "admin"):
         html = login(bank.user(role)).get(reverse("web:dashboard"), {"months": 6}).content.decode()
         assert 'data-testid="chart-aum-trend"' in html and "plotly.min.js" in html
+
+
+def test_summary_rebuild_replaces_old_rows_and_skips_loans(bank):
+    m = dt.date(2026, 5, 1)
+    loan = ProductFactory(code="LOAN", category="loan")
+    SnapshotFactory(account=AccountFactory(customer=bank.mine), month=m, balance=Decimal("5"))
+    SnapshotFactory(
+        account=AccountFactory(customer=bank.mine, product=loan),
+        month=m,
+        balance=Decimal("900"),
+        counts_to_aum=False,
+    )
+    aum_monthly_refresh()
+    aum_monthly_refresh()
+    trend = dict(dashboard(user=bank.manager, period=PERIOD, today=TODAY).aum_trend)
+    assert trend[m] == Decimal("5.00")

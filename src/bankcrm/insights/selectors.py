@@ -10,11 +10,12 @@ from typing import Any
 from django.db.models import Case, Count, DecimalField, Q, Sum, Value, When
 
 from bankcrm.analytics import kpi
-from bankcrm.banking.models import Account, AccountStatus, BalanceSnapshot
+from bankcrm.banking.models import Account, AccountStatus
 from bankcrm.core.roles import CUSTOMER_SCOPE, Scope
 from bankcrm.core.validators import CENT
 from bankcrm.customers.models import TIER_THRESHOLDS, CustomerStatus, WealthTier
-from bankcrm.customers.selectors import customers_visible_to, month_starts
+from bankcrm.customers.selectors import branch_ids_under, customers_visible_to, month_starts
+from bankcrm.insights.models import AumMonthly
 
 
 @dataclass
@@ -97,11 +98,16 @@ def dashboard(*, user: Any, period: Period, today: dt.date) -> Dashboard:
         .count()
     )
     starts = month_starts(today, 24)
-    snaps = BalanceSnapshot.objects.filter(counts_to_aum=True, month__gte=starts[0])
-    if CUSTOMER_SCOPE.get(getattr(user, "role", "")) != Scope.ALL:
-        snaps = snaps.filter(customer__in=qs)
+    summary = AumMonthly.objects.filter(month__gte=starts[0])
+    scope = CUSTOMER_SCOPE.get(getattr(user, "role", ""))
+    if scope == Scope.OWN:
+        summary = summary.filter(rm_id=user.pk)
+    elif scope == Scope.BRANCH:
+        summary = summary.filter(branch_id__in=branch_ids_under(user.branch_id))
+    elif scope != Scope.ALL:
+        summary = summary.none()
     by_month = dict(
-        snaps.values_list("month").annotate(total=Sum("balance")).values_list("month", "total")
+        summary.values_list("month").annotate(total=Sum("aum")).values_list("month", "total")
     )
     trend = [(m, (by_month.get(m) or Decimal("0")).quantize(CENT)) for m in starts]
     tier_rows = {
