@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.http import Http404
 
 from bankcrm.core.models import Branch, User
@@ -262,7 +262,9 @@ def customer_360(
         ),
         Decimal("0"),
     )
-    starts = month_starts(today, months)
+    # The trend ends at the last month the core-banking export has balances for.
+    latest = BalanceSnapshot.objects.aggregate(m=Max("month"))["m"]
+    starts = month_starts(min(latest, today) if latest else today, months)
     by_month = dict(
         BalanceSnapshot.objects.filter(customer=customer, counts_to_aum=True, month__gte=starts[0])
         .values_list("month")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, Count, DecimalField, Q, Sum, Value, When
+from django.db.models import Case, Count, DecimalField, Max, Q, Sum, Value, When
 
 from bankcrm.analytics import kpi
 from bankcrm.banking.models import Account, AccountStatus
@@ -97,7 +97,8 @@ def dashboard(*, user: Any, period: Period, today: dt.date) -> Dashboard:
         .distinct()
         .count()
     )
-    starts = month_starts(today, 24)
+    latest = AumMonthly.objects.aggregate(m=Max("month"))["m"]
+    starts = month_starts(min(latest, today) if latest else today, 24)
     summary = AumMonthly.objects.filter(month__gte=starts[0])
     scope = CUSTOMER_SCOPE.get(getattr(user, "role", ""))
     if scope == Scope.OWN:

@@ -5,10 +5,14 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from bankcrm.interactions.models import Interaction, Task
+from bankcrm.interactions.models import Interaction, InteractionKind, Task
 
 
 class InteractionForm(forms.ModelForm):
+    kind = forms.ChoiceField(
+        label=_("kind"), choices=InteractionKind.choices, initial=InteractionKind.CALL
+    )
+
     class Meta:
         model = Interaction
         fields = ["kind", "subject", "notes"]
