@@ -35,6 +35,7 @@ from bankcrm.demo.generator import (
     plan_bank,
 )
 from bankcrm.demo.models import BehaviourPath, CustomerTruth
+from bankcrm.insights.models import AumMonthly
 
 AS_OF = dt.date(2025, 6, 30)
 SMALL = DemoConfig(customers=300, seed=7, months=6, as_of=AS_OF, password="demo-pass-test")
@@ -116,6 +117,14 @@ def test_aum_is_the_sum_of_open_deposit_and_investment_balances(small_bank: Demo
     for customer_id, aum in Customer.objects.values_list("id", "aum"):
         assert aum == sums.get(customer_id, Decimal("0")), customer_id
     assert Customer.objects.filter(aum__gt=0).count() > 250
+
+
+def test_the_dashboard_summary_is_rebuilt_and_ends_with_the_bank_s_aum(
+    small_bank: DemoConfig,
+) -> None:
+    last = AumMonthly.objects.filter(month=AS_OF.replace(day=1)).aggregate(s=Sum("aum"))["s"]
+    assert last == Customer.objects.aggregate(s=Sum("aum"))["s"]
+    assert AumMonthly.objects.values("month").distinct().count() == SMALL.months
 
 
 def test_every_customer_has_an_rm_of_their_own_branch(small_bank: DemoConfig) -> None:
