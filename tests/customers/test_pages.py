@@ -205,3 +205,18 @@ def test_withdrawing_consent_changes_the_current_state_and_keeps_history(bank, l
     assert AuditEvent.objects.filter(object_type="customers.consentevent").count() == 2
     bad = client.post(url, {**data, "granted": "1", "channel": "pigeon"})
     assert bad.status_code == 400 and bank.mine.consents.count() == 2
+
+
+def test_rm_filter_lists_rms_of_the_chosen_branch_when_the_scope_is_large(bank, login, monkeypatch):
+    from bankcrm.customers import views
+
+    def rm_select(html: str) -> str:
+        return html.split('name="rm"')[1].split("</label>")[0]
+
+    monkeypatch.setattr(views, "MAX_RM_CHOICES", 2)
+    client = login(bank.admin)
+    select = rm_select(client.get(reverse("customers:list")).content.decode())
+    assert "choose a branch to list its RMs" in select and '<option value="' not in select
+    html = client.get(reverse("customers:list"), {"branch": bank.beijing.pk}).content.decode()
+    select = rm_select(html)
+    assert f'value="{bank.rm.pk}"' in select and f'value="{bank.rm_sh.pk}"' not in select

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Count, F, Max, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from bankcrm.core.models import Branch, User
@@ -97,7 +98,7 @@ def _search_q(q: str) -> Q:
     if re.fullmatch(r"1\d{10}", digits):
         return Q(mobile=digits)
     if _CUSTOMER_NO_RE.match(q):
-        return Q(customer_no__iexact=q)
+        return Q(customer_no=q.upper())
     if re.fullmatch(r"\d{3}[\dXx]", q):
         return Q(id_last4=q.upper())
     if re.fullmatch(r"\d{5,17}[\dXx]", q):
@@ -142,6 +143,14 @@ def customer_list(
 ) -> Page:
     qs = customer_search_queryset(user=user, filters=filters).select_related("branch", "rm")
     sort = SORTS.get(filters.sort, SORTS["customer_no"])
+    if len(filters.q.strip()) > 1:
+        # A search matches few rows: have the database find them through the search indexes
+        # and sort them, rather than walk the sort column's index hoping to meet matches
+        # soon (which reads the whole table when there are none). COALESCE(x, x) is the
+        # same value as x, but no index provides its order. A single character (a surname)
+        # matches many rows, so walking the sorted index finds a page of them at once.
+        qs = qs.annotate(search_sort=Coalesce(F(sort.field), F(sort.field)))
+        sort = SortKey("search_sort", descending=sort.descending)
     return keyset_page(qs, sort=sort, cursor=cursor, size=size)
 
 

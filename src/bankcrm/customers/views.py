@@ -28,6 +28,8 @@ from bankcrm.customers.models import (
 from bankcrm.interactions.forms import InteractionForm, TaskForm
 from bankcrm.web.charts import line_chart, pie_chart
 
+MAX_RM_CHOICES = 200
+
 
 def _decimal(v: str | None) -> Decimal | None:
     if not v:
@@ -71,9 +73,18 @@ def customer_list_view(request: HttpRequest) -> HttpResponse:
         return render(request, "customers/_rows.html", context)
     if htmx:
         return render(request, "customers/_results.html", context)
+    # A bank-wide scope has thousands of RMs: list them once a branch narrows the choice.
+    rm_qs = selectors.staff_visible_to(request.user).select_related(None)
+    if filters.branch:
+        rm_qs = rm_qs.filter(branch_id=filters.branch)
+    rms = list(rm_qs.order_by("username")[: MAX_RM_CHOICES + 1])
+    too_many = len(rms) > MAX_RM_CHOICES
+    if too_many:
+        rms = [r for r in rms if r.pk == filters.rm]
     context.update(
         branches=Branch.objects.all(),
-        rms=selectors.staff_visible_to(request.user),
+        rms=rms,
+        rms_hint=too_many,
         statuses=CustomerStatus.choices,
         risks=RiskLevel.choices,
         tiers=WealthTier.choices,

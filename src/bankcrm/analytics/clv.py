@@ -1,0 +1,232 @@
+"""Customer lifetime value: BG/NBD, Gamma-Gamma and a bank's margin-based CLV.
+
+Pure numpy/scipy (no Django). The estimators follow scikit-learn's conventions:
+``__init__`` stores settings, ``fit`` returns ``self``, learned values end in ``_``.
+
+References
+----------
+Fader, P. S., Hardie, B. G. S. and Lee, K. L. (2005). "Counting Your Customers" the Easy
+Way: An Alternative to the Pareto/NBD Model. Marketing Science 24(2), 275-284.
+Fader, P. S. and Hardie, B. G. S. (2013). The Gamma-Gamma Model of Monetary Value.
+http://www.brucehardie.com/notes/025/
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.optimize import minimize
+from scipy.special import betaln, gammaln, hyp2f1
+
+FloatArray = NDArray[np.float64]
+
+
+def _arrays(*values: ArrayLike) -> list[FloatArray]:
+    return [np.asarray(v, dtype=np.float64) for v in values]
+
+
+def bgnbd_log_likelihood(
+    params: ArrayLike, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+) -> FloatArray:
+    """Per-customer log-likelihood of the BG/NBD model (Fader, Hardie & Lee 2005, eq. 6).
+
+    ``frequency`` is the number of repeat transactions x, ``recency`` the time of the last
+    one t_x and ``T`` the length of observation, all in the same time unit.
+    """
+    r, alpha, a, b = np.asarray(params, dtype=np.float64)
+    x, t_x, T_ = _arrays(frequency, recency, T)
+    a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
+    a2 = betaln(a, b + x) - betaln(a, b) - (r + x) * np.log(alpha + T_)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a3 = np.where(
+            x > 0,
+            betaln(a + 1, np.maximum(b + x - 1, 1e-12))
+            - betaln(a, b)
+            - (r + x) * np.log(alpha + t_x),
+            -np.inf,
+        )
+    return a1 + np.logaddexp(a2, a3)
+
+
+class BetaGeoModel:
+    """BG/NBD model of repeat transactions: how many more, and is the customer still alive.
+
+    Parameters
+    ----------
+    penalizer : float
+        L2 penalty on the parameters (0 reproduces the published maximum likelihood fit).
+    """
+
+    def __init__(self, penalizer: float = 0.0) -> None:
+        self.penalizer = penalizer
+
+    def fit(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> BetaGeoModel:
+        x, t_x, T_ = _arrays(frequency, recency, T)
+        if np.any(x < 0) or np.any(t_x < 0) or np.any(t_x > T_ + 1e-9):
+            raise ValueError("need frequency >= 0 and 0 <= recency <= T for every customer")
+        scale = 1.0 / max(float(T_.max()), 1e-9)  # fit on a unit time scale for stability
+
+        def objective(log_params: FloatArray) -> float:
+            p = np.exp(log_params)
+            ll = bgnbd_log_likelihood(p, x, t_x * scale, T_ * scale).sum()
+            return float(-ll / len(x) + self.penalizer * np.sum(p**2))
+
+        start = np.log(np.array([1.0, 1.0, 1.0, 1.0]))
+        result = minimize(
+            objective,
+            start,
+            method="Nelder-Mead",
+            options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20000},
+        )
+        result = minimize(objective, result.x, method="BFGS")
+        r, alpha, a, b = np.exp(result.x)
+        self.params_ = {"r": r, "alpha": alpha / scale, "a": a, "b": b}
+        self.log_likelihood_ = float(bgnbd_log_likelihood(self._p(), x, t_x, T_).sum())
+        self.n_customers_ = len(x)
+        return self
+
+    def _p(self) -> FloatArray:
+        p = self.params_
+        return np.array([p["r"], p["alpha"], p["a"], p["b"]])
+
+    def probability_alive(
+        self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> FloatArray:
+        """P(alive | x, t_x, T) = 1 / (1 + δ(x>0) · a/(b+x−1) · ((α+T)/(α+t_x))^(r+x))."""
+        r, alpha, a, b = self._p()
+        x, t_x, T_ = _arrays(frequency, recency, T)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            odds = np.where(
+                x > 0,
+                a / (b + x - 1) * np.exp((r + x) * (np.log(alpha + T_) - np.log(alpha + t_x))),
+                0.0,
+            )
+        return 1.0 / (1.0 + odds)
+
+    def expected_transactions(
+        self, t: float, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike
+    ) -> FloatArray:
+        """E[Y(t) | x, t_x, T]: expected transactions in the next ``t`` periods (eq. 10)."""
+        r, alpha, a, b = self._p()
+        x, t_x, T_ = _arrays(frequency, recency, T)
+        z = t / (alpha + T_ + t)
+        head = (a + b + x - 1) / (a - 1)
+        tail = 1 - ((alpha + T_) / (alpha + T_ + t)) ** (r + x) * hyp2f1(
+            r + x, b + x, a + b + x - 1, z
+        )
+        return head * tail * self.probability_alive(x, t_x, T_)
+
+    def expected_transactions_new_customer(self, t: float) -> float:
+        """E[X(t)] for a customer just acquired (eq. 7)."""
+        r, alpha, a, b = self._p()
+        z = t / (alpha + t)
+        return float(
+            (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, z))
+        )
+
+
+def gamma_gamma_log_likelihood(
+    params: ArrayLike, frequency: ArrayLike, monetary_value: ArrayLike
+) -> FloatArray:
+    """Per-customer log-likelihood of the Gamma-Gamma spend model (Fader & Hardie 2013)."""
+    p, q, gamma = np.asarray(params, dtype=np.float64)
+    x, m = _arrays(frequency, monetary_value)
+    return (
+        gammaln(p * x + q)
+        - gammaln(p * x)
+        - gammaln(q)
+        + q * np.log(gamma)
+        + (p * x - 1) * np.log(m)
+        + p * x * np.log(x)
+        - (p * x + q) * np.log(gamma + m * x)
+    )
+
+
+class GammaGammaModel:
+    """Gamma-Gamma model of the average value of a customer's transactions.
+
+    Fit it on customers with at least one repeat transaction and a positive average value.
+    """
+
+    def __init__(self, penalizer: float = 0.0) -> None:
+        self.penalizer = penalizer
+
+    def fit(self, frequency: ArrayLike, monetary_value: ArrayLike) -> GammaGammaModel:
+        x, m = _arrays(frequency, monetary_value)
+        if np.any(x <= 0) or np.any(m <= 0):
+            raise ValueError("Gamma-Gamma needs frequency > 0 and monetary value > 0")
+        scale = 1.0 / float(np.mean(m))
+
+        def objective(log_params: FloatArray) -> float:
+            prm = np.exp(log_params)
+            ll = gamma_gamma_log_likelihood(prm, x, m * scale).sum()
+            return float(-ll / len(x) + self.penalizer * np.sum(prm**2))
+
+        result = minimize(
+            objective,
+            np.zeros(3),
+            method="Nelder-Mead",
+            options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20000},
+        )
+        result = minimize(objective, result.x, method="BFGS")
+        p, q, gamma = np.exp(result.x)
+        self.params_ = {"p": p, "q": q, "gamma": gamma / scale}
+        self.log_likelihood_ = float(gamma_gamma_log_likelihood([p, q, gamma / scale], x, m).sum())
+        return self
+
+    def expected_average_value(self, frequency: ArrayLike, monetary_value: ArrayLike) -> FloatArray:
+        """E[M | x, m̄] = (γ + m̄x) p / (px + q − 1); the population mean when x = 0."""
+        p, q, gamma = self.params_["p"], self.params_["q"], self.params_["gamma"]
+        x, m = _arrays(frequency, monetary_value)
+        population = p * gamma / (q - 1)
+        return np.where(x > 0, (gamma + m * x) * p / (p * x + q - 1), population)
+
+
+# Net interest margin (a year) the bank earns per unit of balance, by product category,
+# and the yearly fee income rate; figures in the range Chinese retail banks report.
+DEFAULT_MARGINS: Mapping[str, float] = {
+    "deposit": 0.018,
+    "time_deposit": 0.008,
+    "wealth": 0.006,
+    "fund": 0.008,
+    "insurance": 0.010,
+    "loan": 0.020,
+    "credit_card": 0.060,
+}
+
+
+@dataclass(frozen=True)
+class BankClvSettings:
+    horizon_months: int = 36
+    yearly_discount_rate: float = 0.08
+    margins: Mapping[str, float] = DEFAULT_MARGINS
+
+
+def bank_clv(
+    *,
+    balances: Mapping[str, ArrayLike],
+    monthly_fees: ArrayLike,
+    p_alive: ArrayLike,
+    monthly_retention: ArrayLike,
+    settings: BankClvSettings | None = None,
+) -> FloatArray:
+    """Expected discounted margin over a horizon, per customer, in CNY.
+
+    CLV = Σ_{m=1..H} P(alive) · s^m · (Σ_k balance_k · NIM_k / 12 + fees) / (1+d)^(m/12),
+    where ``s`` is the monthly retention probability and ``d`` the yearly discount rate.
+    ``balances`` maps a product category to an array of each customer's balance in it.
+    """
+    cfg = settings or BankClvSettings()
+    fees = np.asarray(monthly_fees, dtype=np.float64)
+    margin = fees.copy()
+    for category, values in balances.items():
+        margin = margin + np.asarray(values, dtype=np.float64) * cfg.margins.get(category, 0.0) / 12
+    s = np.clip(np.asarray(monthly_retention, dtype=np.float64), 0.0, 1.0)
+    months = np.arange(1, cfg.horizon_months + 1)
+    discount = (1 + cfg.yearly_discount_rate) ** (-months / 12)
+    # Σ s^m / (1+d)^(m/12) for each customer, vectorised over customers × months.
+    weights = (s[:, None] ** months[None, :] * discount[None, :]).sum(axis=1)
+    return np.asarray(p_alive, dtype=np.float64) * margin * weights
