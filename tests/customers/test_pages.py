@@ -216,7 +216,7 @@ def test_rm_filter_lists_rms_of_the_chosen_branch_when_the_scope_is_large(bank, 
     monkeypatch.setattr(views, "MAX_RM_CHOICES", 2)
     client = login(bank.admin)
     select = rm_select(client.get(reverse("customers:list")).content.decode())
-    assert "choose a branch to list its RMs" in select and '<option value="' not in select
+    assert "choose a branch to list its RMs" in select and select.count("<option") == 1
     html = client.get(reverse("customers:list"), {"branch": bank.beijing.pk}).content.decode()
     select = rm_select(html)
     assert f'value="{bank.rm.pk}"' in select and f'value="{bank.rm_sh.pk}"' not in select
