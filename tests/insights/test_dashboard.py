@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from bankcrm.insights.selectors import Period, dashboard
-from bankcrm.insights.services import aum_monthly_refresh
+from bankcrm.insights.services import dashboard_summaries_refresh
 from tests.factories import AccountFactory, CustomerFactory, ProductFactory, SnapshotFactory
 
 TODAY = dt.date(2026, 6, 15)
@@ -50,6 +50,8 @@ def test_cross_sell_and_aum_by_tier(bank):
     AccountFactory(customer=bank.mine, product=deposit)  # same product twice counts once
     AccountFactory(customer=bank.mine, product=fund)
     AccountFactory(customer=bank.other, product=deposit)
+    AccountFactory(customer=bank.far, product=fund)  # outside the manager's branch
+    dashboard_summaries_refresh()
     d = dashboard(user=bank.manager, period=PERIOD, today=TODAY)
     assert d.cross_sell_ratio == pytest.approx(3 / 2)
     tiers = {code: n for code, _label, _aum, n in d.aum_by_tier}
@@ -60,7 +62,7 @@ def test_aum_trend_sums_snapshots_in_scope(bank):
     m = dt.date(2026, 5, 1)
     SnapshotFactory(account=AccountFactory(customer=bank.mine), month=m, balance=Decimal("1.50"))
     SnapshotFactory(account=AccountFactory(customer=bank.far), month=m, balance=Decimal("7"))
-    assert aum_monthly_refresh() == 2
+    assert dashboard_summaries_refresh() == 2
     rm_trend = dict(dashboard(user=bank.rm, period=PERIOD, today=TODAY).aum_trend)
     all_trend = dict(dashboard(user=bank.admin, period=PERIOD, today=TODAY).aum_trend)
     assert rm_trend[m] == Decimal("1.50") and all_trend[m] == Decimal("8.50")
@@ -83,7 +85,7 @@ def test_summary_rebuild_replaces_old_rows_and_skips_loans(bank):
         balance=Decimal("900"),
         counts_to_aum=False,
     )
-    aum_monthly_refresh()
-    aum_monthly_refresh()
+    dashboard_summaries_refresh()
+    dashboard_summaries_refresh()
     trend = dict(dashboard(user=bank.manager, period=PERIOD, today=TODAY).aum_trend)
     assert trend[m] == Decimal("5.00")

@@ -69,7 +69,7 @@ from bankcrm.customers.models import (
 )
 from bankcrm.demo.models import BehaviourPath, CustomerTruth
 from bankcrm.insights.models import AumMonthly
-from bankcrm.insights.services import aum_monthly_refresh
+from bankcrm.insights.services import dashboard_summaries_refresh
 from bankcrm.interactions.models import Interaction, InteractionKind, Task, TaskStatus
 
 # --------------------------------------------------------------------------------------------
@@ -3125,7 +3125,7 @@ def build_demo_bank(
         # The dashboards read a monthly summary that is rebuilt after every load of balances
         # (that service works on the default database only).
         if using == DEFAULT_DB_ALIAS:
-            counts[AumMonthly._meta.db_table] = aum_monthly_refresh()
+            counts[AumMonthly._meta.db_table] = dashboard_summaries_refresh()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             for model in WRITTEN_MODELS:

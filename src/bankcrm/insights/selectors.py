@@ -7,15 +7,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, Count, DecimalField, Max, Q, Sum, Value, When
+from django.db.models import Case, Count, DecimalField, Max, Q, QuerySet, Sum, Value, When
 
 from bankcrm.analytics import kpi
-from bankcrm.banking.models import Account, AccountStatus
 from bankcrm.core.roles import CUSTOMER_SCOPE, Scope
 from bankcrm.core.validators import CENT
 from bankcrm.customers.models import TIER_THRESHOLDS, CustomerStatus, WealthTier
 from bankcrm.customers.selectors import branch_ids_under, customers_visible_to, month_starts
-from bankcrm.insights.models import AumMonthly
+from bankcrm.insights.models import AumMonthly, HoldingsSummary
 
 
 @dataclass
@@ -53,6 +52,18 @@ def _tier_case() -> Case:
     return Case(*whens, default=Value(str(WealthTier.MASS)))
 
 
+def _scoped_summary(qs: QuerySet[Any], user: Any) -> QuerySet[Any]:
+    """Rows of a (branch, RM) summary that fall within the user's scope."""
+    scope = CUSTOMER_SCOPE.get(getattr(user, "role", ""))
+    if scope == Scope.OWN:
+        return qs.filter(rm_id=user.pk)
+    if scope == Scope.BRANCH and user.branch_id:
+        return qs.filter(branch_id__in=branch_ids_under(user.branch_id))
+    if scope == Scope.ALL:
+        return qs
+    return qs.none()
+
+
 def dashboard(*, user: Any, period: Period, today: dt.date) -> Dashboard:
     """All dashboard figures for what `user` may see, in a fixed number of queries."""
     qs = customers_visible_to(user)
@@ -83,30 +94,12 @@ def dashboard(*, user: Any, period: Period, today: dt.date) -> Dashboard:
             ),
         ),
     )
-    holdings = (
-        Account.objects.filter(customer__in=open_qs)
-        .exclude(status=AccountStatus.CLOSED)
-        .aggregate(
-            pairs=Count("customer_id", distinct=True),
-        )
-    )
-    product_pairs = (
-        Account.objects.filter(customer__in=open_qs)
-        .exclude(status=AccountStatus.CLOSED)
-        .values("customer_id", "product_id")
-        .distinct()
-        .count()
-    )
     latest = AumMonthly.objects.aggregate(m=Max("month"))["m"]
     starts = month_starts(min(latest, today) if latest else today, 24)
-    summary = AumMonthly.objects.filter(month__gte=starts[0])
-    scope = CUSTOMER_SCOPE.get(getattr(user, "role", ""))
-    if scope == Scope.OWN:
-        summary = summary.filter(rm_id=user.pk)
-    elif scope == Scope.BRANCH:
-        summary = summary.filter(branch_id__in=branch_ids_under(user.branch_id))
-    elif scope != Scope.ALL:
-        summary = summary.none()
+    summary = _scoped_summary(AumMonthly.objects.filter(month__gte=starts[0]), user)
+    held = _scoped_summary(HoldingsSummary.objects.all(), user).aggregate(
+        customers=Sum("customers"), holdings=Sum("holdings")
+    )
     by_month = dict(
         summary.values_list("month").annotate(total=Sum("aum")).values_list("month", "total")
     )
@@ -147,7 +140,7 @@ def dashboard(*, user: Any, period: Period, today: dt.date) -> Dashboard:
         ),
         churn_rate=kpi.churn_rate(start_count=counts["start"], lost_count=counts["lost"]),
         cross_sell_ratio=kpi.cross_sell_ratio(
-            product_holdings=product_pairs, customers=holdings["pairs"]
+            product_holdings=held["holdings"] or 0, customers=held["customers"] or 0
         ),
         aum_trend=trend,
         aum_by_tier=by_tier,
