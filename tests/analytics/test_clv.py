@@ -69,7 +69,9 @@ def test_gamma_gamma_reproduces_fader_hardie_2013():
     repeaters = d[d["x"] > 0]
     gg = GammaGammaModel().fit(repeaters["x"], repeaters["zbar"])
     p = gg.params_
-    # Published: p = 6.25, q = 3.74, γ = 15.44 (Fader & Hardie 2013, note 025).
+    # Published: p = 6.25, q = 3.74, γ = 15.44 (Fader & Hardie 2013, note 025). Tolerance:
+    # one unit in the last published digit — the exact maximum is at γ = 15.448 (Lifetimes
+    # reports 15.45), a hair past where the note's spreadsheet solver stopped.
     assert_allclose([p["p"], p["q"], p["gamma"]], [6.25, 3.74, 15.44], atol=0.01)
     expected = gg.expected_average_value(repeaters["x"], repeaters["zbar"])
     assert np.all(expected > 0)

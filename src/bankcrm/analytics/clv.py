@@ -14,7 +14,7 @@ http://www.brucehardie.com/notes/025/
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -202,7 +202,7 @@ DEFAULT_MARGINS: Mapping[str, float] = {
 class BankClvSettings:
     horizon_months: int = 36
     yearly_discount_rate: float = 0.08
-    margins: Mapping[str, float] = DEFAULT_MARGINS
+    margins: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_MARGINS))
 
 
 def bank_clv(

@@ -10,6 +10,7 @@ from django.db import models
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from bankcrm.analytics.tiers import DEFAULT_TIERS, tier_for
 from bankcrm.core.models import Branch
 
 
@@ -75,21 +76,12 @@ class WealthTier(models.TextChoices):
     PRIVATE = "private", _("Private banking")
 
 
-# Lower AUM bound of each tier, in CNY (the style of Chinese retail banks).
-TIER_THRESHOLDS: list[tuple[str, Decimal]] = [
-    (WealthTier.PRIVATE, Decimal("6000000")),
-    (WealthTier.DIAMOND, Decimal("2000000")),
-    (WealthTier.PLATINUM, Decimal("500000")),
-    (WealthTier.GOLD, Decimal("50000")),
-    (WealthTier.MASS, Decimal("0")),
-]
+# Lower AUM bound of each tier, in CNY: the analytics package holds the definition.
+TIER_THRESHOLDS: list[tuple[str, Decimal]] = list(DEFAULT_TIERS)
 
 
 def tier_for_aum(aum: Decimal) -> str:
-    for tier, floor in TIER_THRESHOLDS:
-        if aum >= floor:
-            return str(tier)
-    return str(WealthTier.MASS)
+    return tier_for(aum, TIER_THRESHOLDS)
 
 
 class Customer(models.Model):
