@@ -222,6 +222,14 @@ POLICY: dict[str, Route] = {
             Check("get", scoped(api()), target="far"),
         ],
     ),
+    "api:get_scores": Route(
+        api_cust,
+        [
+            # No run has scored anyone in this bank: in scope → 404 with a message, too.
+            Check("get", api(ok=404)),
+            Check("get", scoped(api(ok=404)), target="far"),
+        ],
+    ),
     "api:reveal": Route(
         api_cust,
         [

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 
 from bankcrm.api import schemas as s
@@ -207,3 +208,34 @@ def create_task(request: HttpRequest, customer_id: int, payload: s.TaskIn) -> tu
         notes=payload.notes,
     )
     return 201, t
+
+
+@router.get("/customers/{customer_id}/scores", response={200: s.ScoreOut, 404: s.ErrorOut})
+def get_scores(request: HttpRequest, customer_id: int) -> Any:
+    """The customer's scores from the newest analytics run, with churn reasons."""
+    from bankcrm.insights.selectors import latest_score
+
+    c = selectors.customer_get(user=request.user, customer_id=customer_id)
+    score = latest_score(customer_id=c.pk)
+    if score is None:
+        return 404, {"detail": _("No analytics run has scored this customer yet.")}
+    return {
+        "run_id": score.run_id,
+        "as_of": score.run.as_of,
+        "model_version": score.run.model_version,
+        **{
+            f: getattr(score, f)
+            for f in (
+                "rfm",
+                "rfm_segment",
+                "tier",
+                "lifecycle_stage",
+                "p_alive",
+                "clv",
+                "churn_probability",
+                "value_at_risk",
+                "churn_reasons",
+                "recommendations",
+            )
+        },
+    }

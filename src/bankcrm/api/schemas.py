@@ -187,3 +187,19 @@ class KpiOut(Schema):
 class ErrorOut(Schema):
     detail: str
     errors: dict[str, list[str]] = {}
+
+
+class ScoreOut(Schema):
+    run_id: int
+    as_of: dt.date
+    model_version: str
+    rfm: str
+    rfm_segment: str
+    tier: str
+    lifecycle_stage: str
+    p_alive: float | None
+    clv: Decimal | None
+    churn_probability: float | None
+    value_at_risk: Decimal | None
+    churn_reasons: list[dict[str, str]]
+    recommendations: list[dict[str, object]]

@@ -108,7 +108,15 @@ def customer_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     from bankcrm.banking.models import Channel
 
     channel_labels = dict(Channel.choices)
+    from bankcrm.insights.labels import SEGMENTS, STAGES
+    from bankcrm.insights.selectors import latest_score
+
+    score = latest_score(customer_id=c360.customer.pk)
     context = {
+        "score": score,
+        "segment_label": SEGMENTS.get(score.rfm_segment, "") if score else "",
+        "stage_label": STAGES.get(score.lifecycle_stage, "") if score else "",
+        "zh": (request.LANGUAGE_CODE or "").startswith("zh"),
         "c": c360.customer,
         "v": c360,
         "trend_fig": line_chart(

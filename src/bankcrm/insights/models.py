@@ -61,3 +61,90 @@ class HoldingsSummary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.branch_id}/{self.rm_id}: {self.holdings}/{self.customers}"
+
+
+class RunStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Succeeded")
+    FAILED = "failed", _("Failed")
+
+
+class AnalyticsRun(models.Model):
+    """One run of every model over every customer, with its settings and evaluation."""
+
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.RUNNING
+    )
+    as_of = models.DateField(_("as of"))
+    model_version = models.CharField(_("model version"), max_length=40)
+    parameters = models.JSONField(_("parameters"), default=dict)
+    metrics = models.JSONField(_("metrics"), default=dict)
+    customers = models.PositiveIntegerField(_("customers scored"), default=0)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("analytics run")
+        verbose_name_plural = _("analytics runs")
+
+    def __str__(self) -> str:
+        return f"run {self.pk} ({self.as_of}, {self.status})"
+
+
+class CustomerScore(models.Model):
+    """A customer's scores from one run; earlier runs' rows are kept as history."""
+
+    run = models.ForeignKey(AnalyticsRun, on_delete=models.CASCADE, related_name="scores")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="scores"
+    )
+    recency_days = models.IntegerField(_("days since last transaction"), null=True)
+    rfm = models.CharField(_("RFM score"), max_length=3, blank=True)
+    rfm_segment = models.CharField(_("RFM segment"), max_length=20, blank=True)
+    tier = models.CharField(_("tier"), max_length=10, blank=True)
+    lifecycle_stage = models.CharField(_("lifecycle stage"), max_length=10, blank=True)
+    p_alive = models.FloatField(_("P(alive)"), null=True)
+    clv = models.DecimalField(_("CLV"), max_digits=18, decimal_places=2, null=True)
+    churn_probability = models.FloatField(_("churn probability"), null=True)
+    value_at_risk = models.DecimalField(
+        _("value at risk"), max_digits=18, decimal_places=2, null=True
+    )
+    churn_reasons = models.JSONField(_("churn reasons"), default=list)
+    recommendations = models.JSONField(_("recommendations"), default=list)
+
+    class Meta:
+        verbose_name = _("customer score")
+        verbose_name_plural = _("customer scores")
+        constraints = [
+            models.UniqueConstraint(fields=["run", "customer"], name="score_run_customer"),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "run"], name="score_customer_run"),
+            models.Index(fields=["run", "value_at_risk"], name="score_run_var"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} in run {self.run_id}"
+
+
+class LifecycleTransition(models.Model):
+    """A customer moving between lifecycle stages, as seen by a run."""
+
+    run = models.ForeignKey(AnalyticsRun, on_delete=models.CASCADE, related_name="transitions")
+    customer = models.ForeignKey(
+        "customers.Customer", on_delete=models.CASCADE, related_name="lifecycle_transitions"
+    )
+    from_stage = models.CharField(_("from"), max_length=10, blank=True)
+    to_stage = models.CharField(_("to"), max_length=10)
+    on = models.DateField(_("on"))
+
+    class Meta:
+        ordering = ["-on", "-id"]
+        verbose_name = _("lifecycle transition")
+        verbose_name_plural = _("lifecycle transitions")
+        indexes = [models.Index(fields=["to_stage", "on"], name="transition_to_on")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.from_stage} → {self.to_stage}"

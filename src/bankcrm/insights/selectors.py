@@ -146,3 +146,15 @@ def dashboard(*, user: Any, period: Period, today: dt.date) -> Dashboard:
         aum_by_tier=by_tier,
         aum_by_branch=by_branch,
     )
+
+
+def latest_score(*, customer_id: int) -> Any:
+    """The customer's scores from the newest successful run, or None (one query)."""
+    from bankcrm.insights.models import CustomerScore, RunStatus
+
+    return (
+        CustomerScore.objects.filter(customer_id=customer_id, run__status=RunStatus.SUCCEEDED)
+        .select_related("run")
+        .order_by("-run_id")
+        .first()
+    )

@@ -1,0 +1,198 @@
+"""Per-customer features extracted in the database (aggregations in SQL, not row loops).
+
+Each query groups a whole table by customer once; pandas only joins the results.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from django.db.models import Count, Max, Min, Q, Sum
+
+from bankcrm.banking.models import (
+    AUM_CATEGORIES,
+    Account,
+    BalanceSnapshot,
+    Direction,
+    Transaction,
+    TransactionType,
+)
+from bankcrm.customers.models import Customer
+from bankcrm.interactions.models import Interaction
+
+DIGITAL = ["mobile", "online", "wechat_pay", "alipay"]
+
+
+def months_before(d: dt.date, months: int) -> dt.date:
+    y, m = divmod(d.year * 12 + d.month - 1 - months, 12)
+    return dt.date(y, m + 1, 1)
+
+
+def _aware(d: dt.date) -> dt.datetime:
+    return dt.datetime.combine(d, dt.time.min, tzinfo=dt.UTC)
+
+
+def _frame(rows: Any, index: str = "customer_id") -> pd.DataFrame:
+    frame = pd.DataFrame.from_records(list(rows))
+    return frame.set_index(index) if len(frame) else pd.DataFrame()
+
+
+def extract_features(*, as_of: dt.date) -> pd.DataFrame:
+    """Features of every customer onboarded by ``as_of``, as seen on that day."""
+    end = _aware(as_of + dt.timedelta(days=1))
+    d90, d180, d365 = (_aware(as_of - dt.timedelta(days=n)) for n in (90, 180, 365))
+    d6m = as_of - dt.timedelta(days=182)
+    customers = _frame(
+        Customer.objects.filter(onboarded_on__lte=as_of).values(
+            "id",
+            "onboarded_on",
+            "birth_date",
+            "closed_on",
+            "risk_appetite",
+            "risk_expires_on",
+            "kind",
+        ),
+        index="id",
+    )
+    if customers.empty:
+        return customers
+    txn = _frame(
+        Transaction.objects.filter(booked_at__lt=end)
+        .values("customer_id")
+        .annotate(
+            last_txn=Max("booked_at"),
+            first_txn_12m=Min("booked_at", filter=Q(booked_at__gte=d365)),
+            frequency_12m=Count("id", filter=Q(booked_at__gte=d365)),
+            monetary_12m=Sum("amount", filter=Q(booked_at__gte=d365)),
+            txn_3m=Count("id", filter=Q(booked_at__gte=d90)),
+            txn_prev_3m=Count("id", filter=Q(booked_at__gte=d180, booked_at__lt=d90)),
+            salary_3m=Count("id", filter=Q(booked_at__gte=d90, txn_type=TransactionType.SALARY)),
+            salary_prev_3m=Count(
+                "id",
+                filter=Q(booked_at__gte=d180, booked_at__lt=d90, txn_type=TransactionType.SALARY),
+            ),
+            digital_3m=Count("id", filter=Q(booked_at__gte=d90, channel__in=DIGITAL)),
+            digital_prev_3m=Count(
+                "id", filter=Q(booked_at__gte=d180, booked_at__lt=d90, channel__in=DIGITAL)
+            ),
+            outflow_3m=Sum("amount", filter=Q(booked_at__gte=d90, direction=Direction.DEBIT)),
+        )
+    )
+    m_now = months_before(as_of, 0)
+    months = [months_before(as_of, k) for k in range(6, -1, -1)]
+    snaps = pd.DataFrame.from_records(
+        list(
+            BalanceSnapshot.objects.filter(counts_to_aum=True, month__in=months)
+            .values("customer_id", "month")
+            .annotate(aum=Sum("balance"))
+        )
+    )
+    if len(snaps):
+        monthly = (
+            snaps.pivot_table(index="customer_id", columns="month", values="aum", aggfunc="sum")
+            .astype(float)
+            .reindex(columns=months)
+        )
+        monthly = monthly.fillna(0.0)
+        bal = pd.DataFrame(
+            {
+                "aum": monthly[m_now],
+                "aum_6m_ago": monthly[months[0]],
+                "balance_volatility": monthly.std(axis=1) / monthly.mean(axis=1).replace(0, np.nan),
+            }
+        )
+    else:
+        bal = pd.DataFrame(columns=["aum", "aum_6m_ago", "balance_volatility"])
+    accounts = _frame(
+        Account.objects.filter(opened_on__lte=as_of)
+        .values("customer_id")
+        .annotate(
+            products=Count(
+                "product_id",
+                distinct=True,
+                filter=Q(closed_on__isnull=True) | Q(closed_on__gt=as_of),
+            ),
+            products_6m_ago=Count(
+                "product_id",
+                distinct=True,
+                filter=Q(opened_on__lte=d6m) & (Q(closed_on__isnull=True) | Q(closed_on__gt=d6m)),
+            ),
+            closed_accounts_6m=Count("id", filter=Q(closed_on__gt=d6m, closed_on__lte=as_of)),
+            aum_accounts=Count(
+                "id", filter=Q(product__category__in=[str(c) for c in AUM_CATEGORIES])
+            ),
+        )
+    )
+    contacts = _frame(
+        Interaction.objects.filter(occurred_at__gte=_aware(d6m), occurred_at__lt=end)
+        .values("customer_id")
+        .annotate(interactions_6m=Count("id"))
+    )
+    f = customers.join([txn, bal, accounts, contacts], how="left")
+    f["tenure_months"] = (pd.Timestamp(as_of) - pd.to_datetime(f["onboarded_on"])).dt.days / 30.44
+    f["age"] = (pd.Timestamp(as_of) - pd.to_datetime(f["birth_date"])).dt.days / 365.25
+    last = pd.to_datetime(f["last_txn"], utc=True)
+    f["recency_days"] = (pd.Timestamp(end) - last).dt.days
+    f["days_since_last_txn"] = f["recency_days"].fillna(10_000)
+    first = pd.to_datetime(f["first_txn_12m"], utc=True)
+    # BG/NBD inputs in weeks over the last year: repeat transactions, recency, age in window.
+    f["bg_frequency"] = (f["frequency_12m"].fillna(0) - 1).clip(lower=0)
+    f["bg_T"] = ((pd.Timestamp(end) - first).dt.days / 7).fillna(0)
+    f["bg_recency"] = ((last - first).dt.days / 7).fillna(0).clip(lower=0)
+    f["bg_recency"] = np.minimum(f["bg_recency"], f["bg_T"])
+    for col in (
+        "frequency_12m",
+        "txn_3m",
+        "txn_prev_3m",
+        "salary_3m",
+        "salary_prev_3m",
+        "digital_3m",
+        "digital_prev_3m",
+        "products",
+        "products_6m_ago",
+        "closed_accounts_6m",
+        "interactions_6m",
+        "aum",
+        "aum_6m_ago",
+    ):
+        f[col] = f[col].astype(float).fillna(0.0) if col in f else 0.0
+    for col in ("monetary_12m", "outflow_3m"):
+        f[col] = f[col].astype(float).fillna(0.0)
+    f["is_closed"] = pd.to_datetime(f["closed_on"]).dt.date.le(as_of).fillna(False)
+    f["salary_stopped"] = ((f["salary_prev_3m"] > 0) & (f["salary_3m"] == 0)).astype(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f["aum_change_6m"] = (
+            (f["aum"] - f["aum_6m_ago"]) / f["aum_6m_ago"].where(f["aum_6m_ago"] > 0)
+        ).fillna(0.0)
+        share_now = f["digital_3m"] / f["txn_3m"].where(f["txn_3m"] > 0)
+        share_before = f["digital_prev_3m"] / f["txn_prev_3m"].where(f["txn_prev_3m"] > 0)
+        f["digital_share_change"] = (share_now - share_before).fillna(0.0)
+        f["txn_trend"] = (
+            (f["txn_3m"] - f["txn_prev_3m"]) / f["txn_prev_3m"].where(f["txn_prev_3m"] > 0)
+        ).fillna(0.0)
+    f["risk_valid"] = pd.to_datetime(f["risk_expires_on"]).dt.date.ge(as_of).fillna(False)
+    return f
+
+
+# The columns the churn model learns from (what an RM can act on, named in reasons).
+CHURN_FEATURES = [
+    "recency_days",
+    "frequency_12m",
+    "monetary_12m",
+    "aum",
+    "aum_change_6m",
+    "balance_volatility",
+    "products",
+    "closed_accounts_6m",
+    "digital_share_change",
+    "salary_stopped",
+    "interactions_6m",
+    "tenure_months",
+    "age",
+    "txn_3m",
+    "txn_trend",
+    "kind",
+]
