@@ -204,6 +204,15 @@ POLICY: dict[str, Route] = {
             Check("post", {"anon": 302, **{r: 404 for r in STAFF}}),
         ],
     ),
+    "insights:at_risk": Route(checks=[Check("get", page())]),
+    "insights:retention_task": Route(
+        cust,
+        [
+            Check("get", not_allowed_anon_login),
+            Check("post", page(LOGGERS)),
+            Check("post", scoped(page(LOGGERS)), target="far"),
+        ],
+    ),
     "api:openapi-json": Route(checks=[Check("get", page())]),
     "api:openapi-view": Route(checks=[Check("get", page())]),
     "api:api-root": Route(checks=[Check("get", {r: 404 for r in ROLES})]),

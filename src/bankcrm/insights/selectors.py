@@ -158,3 +158,25 @@ def latest_score(*, customer_id: int) -> Any:
         .order_by("-run_id")
         .first()
     )
+
+
+def latest_run() -> Any:
+    from bankcrm.insights.models import AnalyticsRun, RunStatus
+
+    return AnalyticsRun.objects.filter(status=RunStatus.SUCCEEDED).order_by("-pk").first()
+
+
+def at_risk_worklist(*, user: Any, limit: int = 50) -> tuple[Any, list[Any]]:
+    """Customers in scope from the newest run, highest value at risk (CLV × churn) first."""
+    from bankcrm.insights.models import CustomerScore
+
+    run = latest_run()
+    if run is None:
+        return None, []
+    rows = (
+        CustomerScore.objects.filter(run=run, customer__in=customers_visible_to(user))
+        .exclude(value_at_risk=None)
+        .select_related("customer")
+        .order_by("-value_at_risk", "customer_id")[:limit]
+    )
+    return run, list(rows)
