@@ -72,6 +72,32 @@ def task_of(bank: Any, c: Any) -> dict[str, Any]:
     return {"pk": TaskFactory(customer=c).pk}
 
 
+def a_run(bank: Any, c: Any) -> dict[str, Any]:
+    from django.utils import timezone
+
+    from bankcrm.insights.models import AnalyticsRun
+
+    run = AnalyticsRun.objects.create(
+        started_at=timezone.now(),
+        as_of=dt.date(2026, 1, 31),
+        model_version="test",
+        metrics={
+            "churn": {
+                "auc": 0.8,
+                "brier": 0.1,
+                "calibration": [
+                    {"bin": 1, "mean_predicted": 0.1, "observed_rate": 0.12, "count": 5}
+                ],
+                "lift": [{"decile": 1, "cumulative_gain": 0.4}],
+                "top_features": [{"feature": "aum_change_6m", "importance": 3.0}],
+            },
+            "segments": {"champions": 3},
+            "clv_by_segment": {"champions": 1000.0},
+        },
+    )
+    return {"pk": run.pk}
+
+
 def own_token(bank: Any, c: Any, user: Any = None) -> dict[str, Any]:
     from bankcrm.api.services import token_create
 
@@ -205,6 +231,8 @@ POLICY: dict[str, Route] = {
         ],
     ),
     "insights:at_risk": Route(checks=[Check("get", page())]),
+    "insights:runs": Route(checks=[Check("get", page())]),
+    "insights:run": Route(a_run, [Check("get", page()), Check("post", not_allowed_anon_login)]),
     "insights:retention_task": Route(
         cust,
         [

@@ -55,18 +55,26 @@ def line_chart(x: Sequence[Any], y: Sequence[Any], *, title: str, money: bool = 
 
 
 def bar_chart(
-    labels: Sequence[str], values: Sequence[Any], *, title: str, horizontal: bool = False
+    labels: Sequence[str],
+    values: Sequence[Any],
+    *,
+    title: str,
+    horizontal: bool = False,
+    money: bool = True,
 ) -> str:
     vals = [_num(v) for v in values]
     trace: dict[str, Any] = {"type": "bar", "marker": {"color": PALETTE[0]}}
+    value_axis = (
+        {"tickprefix": "¥", "separatethousands": True, "gridcolor": "#e5e5e5"}
+        if money
+        else {"gridcolor": "#e5e5e5"}
+    )
     if horizontal:
         trace.update({"x": vals, "y": list(labels), "orientation": "h"})
-        layout = _layout(
-            title, xaxis={"tickprefix": "¥", "separatethousands": True}, yaxis={"automargin": True}
-        )
+        layout = _layout(title, xaxis=value_axis, yaxis={"automargin": True})
     else:
         trace.update({"x": list(labels), "y": vals})
-        layout = _layout(title)
+        layout = _layout(title, yaxis=value_axis)
     return json.dumps({"data": [trace], "layout": layout})
 
 
@@ -85,3 +93,31 @@ def pie_chart(labels: Sequence[str], values: Sequence[Any], *, title: str) -> st
         "layout": _layout(title, showlegend=True, yaxis={}),
     }
     return json.dumps(fig)
+
+
+def scatter_chart(x: Sequence[Any], y: Sequence[Any], *, title: str, diagonal: bool = False) -> str:
+    """Points (e.g. a calibration plot); ``diagonal`` adds the y = x reference line."""
+    traces: list[dict[str, Any]] = [
+        {
+            "type": "scatter",
+            "mode": "lines+markers",
+            "x": [_num(v) for v in x],
+            "y": [_num(v) for v in y],
+            "line": {"color": PALETTE[0]},
+            "name": title,
+        }
+    ]
+    if diagonal:
+        top = max([*map(float, x), *map(float, y), 0.01])
+        traces.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": [0, top],
+                "y": [0, top],
+                "line": {"color": "#aaa", "dash": "dot"},
+                "showlegend": False,
+            }
+        )
+    layout = _layout(title, yaxis={"gridcolor": "#e5e5e5"}, showlegend=False)
+    return json.dumps({"data": traces, "layout": layout})
