@@ -160,14 +160,23 @@ def test_declining_customers_close_and_stop_transacting_and_truth_covers_everyon
     truth = dict(CustomerTruth.objects.values_list("customer_id", "path"))
     declining = [c for c, p in truth.items() if p == BehaviourPath.DECLINING]
     assert declining
+    still_here = 0
     for c in Customer.objects.filter(id__in=declining):
         left = CustomerTruth.objects.get(customer_id=c.id).left_on
+        assert left is not None
+        if left > AS_OF:
+            # Declining but not gone yet: open, with accounts, and worth a retention call.
+            still_here += 1
+            assert c.closed_on is None and c.status != CustomerStatus.CLOSED
+            assert not c.accounts.filter(closed_on__gt=AS_OF).exists()
+            continue
         assert c.closed_on is not None and c.closed_on == left
         assert c.status == CustomerStatus.CLOSED and c.aum == 0
         assert not c.accounts.exclude(status=AccountStatus.CLOSED).exists()
         assert not c.accounts.filter(closed_on__gt=c.closed_on).exists()
         end = dt.datetime.combine(c.closed_on + dt.timedelta(days=1), dt.time(), LOCAL)
         assert not Transaction.objects.filter(customer=c, booked_at__gte=end).exists()
+    assert 0 < still_here < len(declining)
     others = Customer.objects.exclude(id__in=declining)
     assert not others.filter(closed_on__isnull=False).exists()
     # Dormant customers hardly transact; new ones were onboarded in the last six months.

@@ -867,6 +867,8 @@ def _seconds_to_datetimes(seconds: np.ndarray) -> np.ndarray:
 
 
 NAT = np.iinfo(np.int64).min
+# Declining customers leave up to this many days after as_of (so some are still here).
+STILL_HERE_DAYS = 180
 
 
 def _nullable_days(days: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -1211,7 +1213,8 @@ class Customers:
     city: np.ndarray
     rm: np.ndarray  # user id
     on: np.ndarray  # onboarding day
-    left: np.ndarray  # day the relationship closed, NAT if not
+    left: np.ndarray  # day a declining customer leaves (may be after as_of), NAT if never
+    gone: np.ndarray  # left on or before as_of: closed in the data
     decline_start: np.ndarray
     dormant_start: np.ndarray
     last_day: np.ndarray  # last day with any activity (left_on or as_of)
@@ -1333,7 +1336,8 @@ def _make_customers(*, rng: np.random.Generator, plan: BankPlan, ids: np.ndarray
     dormant_start = as_of - rng.integers(365, 730, n)
     path = np.where((path == DORMANT) & (dormant_start < on + 90), STABLE, path)
     lo = np.maximum(plan.window_start, on + 180)
-    hi = as_of - 1
+    # Some declining customers leave only after as_of: at risk, but still here to be saved.
+    hi = as_of + STILL_HERE_DAYS
     path = np.where((path == DECLINING) & (lo > hi), STABLE, path)
     left_day = lo + (rng.random(n) * np.maximum(hi - lo + 1, 1)).astype(np.int64)
     declining = path == DECLINING
@@ -1342,7 +1346,8 @@ def _make_customers(*, rng: np.random.Generator, plan: BankPlan, ids: np.ndarray
         declining, np.maximum(on + 60, left_day - rng.integers(120, 450, n)), NAT
     )
     dormant_start = np.where(path == DORMANT, dormant_start, NAT)
-    last_day = np.where(declining, left_day, as_of)
+    gone = declining & (left_day <= as_of)
+    last_day = np.where(gone, left_day, as_of)
 
     male = rng.random(n) < 0.5
     age_on = np.clip(rng.normal(35, 12, n), 18.05, 80)
@@ -1495,6 +1500,7 @@ def _make_customers(*, rng: np.random.Generator, plan: BankPlan, ids: np.ndarray
         rm=rm,
         on=on,
         left=left,
+        gone=gone,
         decline_start=decline_start,
         dormant_start=dormant_start,
         last_day=last_day,
@@ -1629,7 +1635,7 @@ def _customer_rows(
     expires = _add_one_year(assessed)
 
     status = np.where(
-        cust.path == DECLINING,
+        cust.gone,
         CUSTOMER_STATUSES.index("closed"),
         np.where(
             cust.path == DORMANT,
@@ -1643,7 +1649,7 @@ def _customer_rows(
             cust.on,
             np.where(has_kyc_day, kyc_day, 0),
             np.where(has_risk, assessed, 0),
-            np.where(cust.path == DECLINING, cust.left, 0),
+            np.where(cust.gone, cust.left, 0),
         ]
     )
     updated = _local_seconds(touched, rng.integers(17 * 3600, 18 * 3600, n))
@@ -1680,7 +1686,7 @@ def _customer_rows(
             "status": Cat(status, CUSTOMER_STATUSES),
             "onboarded_on": _days_to_dates(cust.on),
             "onboarding_channel": Cat(cust.channel, ONBOARDING_CHANNELS),
-            "closed_on": _nullable_days(cust.left, declining),
+            "closed_on": _nullable_days(cust.left, cust.gone),
             "branch_id": branch_ids,
             "rm_id": cust.rm,
             "aum": Cents(aum),
@@ -1856,6 +1862,7 @@ def _make_accounts(
     )
     closed = np.where((closed != NAT) & (closed <= opened), opened + 1, closed)
     closed = np.where(declining, np.minimum(closed, left), closed)
+    closed = np.where((closed != NAT) & (closed > as_of), NAT, closed)  # not yet
     # Dormant customers have paid off their loans and cancelled their cards before going quiet.
     quiet = (cust.path[ci] == DORMANT) & np.isin(_CATEGORY[product], ["loan", "credit_card"])
     quiet_day = np.maximum(cust.dormant_start[ci] - rng.integers(0, 60, k), opened + 1)
@@ -1893,7 +1900,7 @@ def _activity(*, plan: BankPlan, cust: Customers) -> tuple[np.ndarray, np.ndarra
     """Per customer × month: first and last active day, and the path's activity factor."""
     ms, me = plan.month_start[None, :], plan.month_end[None, :]
     lo = np.maximum(ms, cust.on[:, None])
-    last = np.where(cust.path == DECLINING, cust.left - 1, plan.as_of_day)
+    last = np.where(cust.gone, cust.left - 1, plan.as_of_day)
     hi = np.minimum(me, last[:, None])
     m = len(plan.month_start)
     frac_t = np.arange(m) / max(m - 1, 1)
@@ -2497,7 +2504,7 @@ def _txn_batch(
 def _span(*, plan: BankPlan, cust: Customers) -> tuple[np.ndarray, np.ndarray]:
     """First and last day of each customer's relationship inside the window."""
     start = np.maximum(cust.on, plan.window_start)
-    end = np.where(cust.path == DECLINING, cust.left - 1, plan.as_of_day)
+    end = np.where(cust.gone, cust.left - 1, plan.as_of_day)
     return start, np.maximum(end, start)
 
 
@@ -2550,7 +2557,7 @@ def _make_tasks(
     months = (end - start + 1) / 30.44
     # Past follow-ups, mostly done, and for open relationships some due around as_of.
     past = rng.poisson(0.05 * months)
-    current = ((cust.path != DECLINING) & (rng.random(n) < 0.12)).astype(np.int64)
+    current = (~cust.gone & (rng.random(n) < 0.12)).astype(np.int64)
     c = np.concatenate([np.repeat(np.arange(n), past), np.repeat(np.arange(n), current)])
     is_current = np.concatenate(
         [np.zeros(past.sum(), dtype=bool), np.ones(current.sum(), dtype=bool)]
@@ -2575,7 +2582,7 @@ def _make_tasks(
         ],
         np.where(u < 0.7, TS_OPEN, TS_IN_PROGRESS),
     )
-    status = np.where((cust.path[c] == DECLINING) & (status == TS_OPEN), TS_CANCELLED, status)
+    status = np.where(cust.gone[c] & (status == TS_OPEN), TS_CANCELLED, status)
     done_day = np.minimum(
         np.maximum(due + rng.integers(-5, 4, k), created_day), np.minimum(as_of, end[c])
     )
@@ -2733,7 +2740,6 @@ def generate_chunk(
 
     batches = _customer_rows(rng=rng, plan=plan, cust=cust, aum=aum)
     branch_ids = np.array([b.id for b in plan.branches], dtype=np.int64)
-    declining = cust.path == DECLINING
     batches.append(
         Batch(
             RmAssignment,
@@ -2743,7 +2749,7 @@ def generate_chunk(
                 "rm_id": cust.rm,
                 "branch_id": branch_ids[cust.branch],
                 "started_on": _days_to_dates(cust.on),
-                "ended_on": _nullable_days(cust.left, declining),
+                "ended_on": _nullable_days(cust.left, cust.gone),
                 "reason": ["开户分配"] * len(ids),
             },
         )
