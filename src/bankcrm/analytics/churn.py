@@ -449,7 +449,10 @@ DEFAULT_REASON_TEMPLATES: Mapping[str, ReasonTemplate] = {
         "{value:.0f} contacts with the bank in 6 months",
         "近6个月与银行接触{value:.0f}次",
     ),
-    "age": ("aged {value:.0f}", "年龄{value:.0f}岁"),
+    "age": {
+        "any": ("aged {value:.0f}", "年龄{value:.0f}岁"),
+        "missing": ("no age on record (corporate or unknown)", "无年龄记录（企业客户或未登记）"),
+    },
     "txn_count_3m": ("{value:.0f} transactions in 3 months", "近3个月交易{value:.0f}笔"),
     "txn_3m": ("{value:.0f} transactions in 3 months", "近3个月交易{value:.0f}笔"),
     "txn_trend": {

@@ -13,10 +13,12 @@ http://www.brucehardie.com/notes/025/
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import minimize
 from scipy.special import betaln, gammaln, hyp2f1
@@ -230,3 +232,78 @@ def bank_clv(
     # Σ s^m / (1+d)^(m/12) for each customer, vectorised over customers × months.
     weights = (s[:, None] ** months[None, :] * discount[None, :]).sum(axis=1)
     return np.asarray(p_alive, dtype=np.float64) * margin * weights
+
+
+# -- from a transaction log --------------------------------------------------------------------
+
+
+@dataclass
+class TransactionSummary:
+    """Per-customer BG/NBD inputs from a transaction log (time unit: weeks).
+
+    ``frame`` has, per customer first seen by the calibration end: ``frequency`` (repeat
+    transaction days), ``recency`` (first to last transaction day), ``T`` (first day to the
+    calibration end), ``monetary`` (mean value of the repeat days, NaN without repeats) and,
+    with a hold-out period, ``holdout_frequency`` (transaction days after the calibration
+    end). ``holdout_weeks`` is the hold-out length (0 without one).
+    """
+
+    frame: pd.DataFrame
+    calibration_end: dt.date
+    observation_end: dt.date
+    holdout_weeks: float
+
+
+def summarise_transactions(
+    customers: ArrayLike,
+    dates: ArrayLike,
+    amounts: ArrayLike,
+    *,
+    calibration_end: dt.date | None = None,
+) -> TransactionSummary:
+    """Collapse a transaction log into BG/NBD and Gamma-Gamma inputs.
+
+    Transactions on the same day by the same customer are one transaction (their amounts
+    added), as in Fader, Hardie & Lee (2005). Without ``calibration_end`` the whole log is
+    the calibration period.
+    """
+    log = pd.DataFrame(
+        {
+            "customer": np.asarray(customers),
+            "day": pd.to_datetime(np.asarray(dates)).normalize(),
+            "amount": np.asarray(amounts, dtype=np.float64),
+        }
+    )
+    daily = log.groupby(["customer", "day"], sort=True)["amount"].sum().reset_index()
+    last_day = daily["day"].max()
+    cal_end = pd.Timestamp(calibration_end) if calibration_end else last_day
+    cal = daily[daily["day"] <= cal_end]
+    grouped = cal.groupby("customer")
+    first = grouped["day"].min()
+    last = grouped["day"].max()
+    count = grouped.size()
+    # Mean value of the repeat transactions: all days but the first.
+    repeat = cal[cal["day"] > cal["customer"].map(first)]
+    monetary = repeat.groupby("customer")["amount"].mean().reindex(first.index)
+    week = np.timedelta64(7, "D")
+    frame = pd.DataFrame(
+        {
+            "frequency": (count - 1).astype(float),
+            "recency": (last - first) / week,
+            "T": (cal_end - first) / week,
+            "monetary": monetary,
+        }
+    )
+    holdout_weeks = 0.0
+    if calibration_end is not None and last_day > cal_end:
+        later = daily[(daily["day"] > cal_end) & daily["customer"].isin(frame.index)]
+        frame["holdout_frequency"] = (
+            later.groupby("customer").size().reindex(frame.index).fillna(0).astype(float)
+        )
+        holdout_weeks = float((last_day - cal_end) / week)
+    return TransactionSummary(
+        frame=frame,
+        calibration_end=cal_end.date(),
+        observation_end=last_day.date(),
+        holdout_weeks=holdout_weeks,
+    )

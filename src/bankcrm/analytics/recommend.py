@@ -93,40 +93,111 @@ class NextBestProduct:
         catalogue: pd.DataFrame,
         n: int = 3,
     ) -> list[Recommendation]:
-        """Top ``n`` suitable products the customer does not hold, each with its reason.
+        """Top ``n`` suitable products one customer does not hold, each with its reason.
 
         ``catalogue`` has columns ``product``, ``risk_level`` (R1–R5), ``min_amount``,
         ``on_sale`` (bool) and ``name_en`` / ``name_zh``.
         """
-        allowed = self.suitable(
-            catalogue,
-            risk_appetite=risk_appetite,
-            risk_valid=risk_valid,
-            age=age,
-            liquid_balance=liquid_balance,
+        customer = pd.DataFrame(
+            {
+                "risk_appetite": [risk_appetite],
+                "risk_valid": [risk_valid],
+                "age": [np.nan if age is None else age],
+                "liquid_balance": [liquid_balance],
+            }
         )
-        index = {p: i for i, p in enumerate(self.products_)}
-        held_idx = [index[p] for p in held if p in index]
-        names = catalogue.set_index("product")
-        out: list[Recommendation] = []
-        for product in allowed:
-            if product in held or product not in index:
-                continue
-            j = index[product]
-            if held_idx:
-                lifts = self.lift_[held_idx, j]
-                follows = self.follow_[held_idx, j]
-                best = int(np.argmax(lifts + self.order_weight * follows))
-                score = float(lifts.max() + self.order_weight * follows.max())
-                because = self.products_[held_idx[best]]
-                lift = float(lifts[best])
-            else:
-                score, because, lift = float(self.popularity_[j]), "", 0.0
-            if score <= 0:
-                score, because, lift = float(self.popularity_[j]) * 1e-3, "", 0.0
-            out.append(_explain(product, score, because, lift, names))
-        out.sort(key=lambda r: -r.score)
-        return out[:n]
+        holdings = pd.DataFrame({"customer": 0, "product": list(held)})
+        return self.recommend_many(customers=customer, holdings=holdings, catalogue=catalogue, n=n)[
+            0
+        ]
+
+    def recommend_many(
+        self,
+        *,
+        customers: pd.DataFrame,
+        holdings: pd.DataFrame,
+        catalogue: pd.DataFrame,
+        n: int = 3,
+        chunk: int = 50_000,
+    ) -> list[list[Recommendation]]:
+        """Top ``n`` suitable products for every customer, vectorised over customers.
+
+        ``customers`` has one row per customer (its index is the customer key) with
+        ``risk_appetite``, ``risk_valid``, ``age`` (NaN when unknown) and
+        ``liquid_balance``; ``holdings`` has (``customer``, ``product``) pairs of what each
+        holds now. The answer is one list per row of ``customers``, in the same order.
+        """
+        products = self.products_
+        index = {p: i for i, p in enumerate(products)}
+        k = len(products)
+        cat = catalogue.drop_duplicates("product").set_index("product").reindex(products)
+        on_sale = cat["on_sale"].fillna(False).astype(bool).to_numpy()
+        risk = cat["risk_level"].map(RISK_RANK).fillna(9).to_numpy(dtype=np.float64)
+        min_amount = cat["min_amount"].astype(float).fillna(np.inf).to_numpy()
+        strength = self.lift_ + self.order_weight * self.follow_  # (held A, candidate B)
+        rows = pd.Index(customers.index)
+        h = holdings[holdings["product"].isin(index)]
+        ci = rows.get_indexer(h["customer"])
+        keep = ci >= 0
+        held_rows = ci[keep]
+        held_cols = h["product"].map(index).to_numpy()[keep].astype(np.int64)
+        limits = self._risk_limits(customers)
+        liquid = customers["liquid_balance"].astype(float).to_numpy()
+        names = _names(catalogue)
+        out: list[list[Recommendation]] = []
+        for lo in range(0, len(rows), chunk):
+            hi = min(lo + chunk, len(rows))
+            m = hi - lo
+            held = np.zeros((m, k), dtype=bool)
+            sel = (held_rows >= lo) & (held_rows < hi)
+            held[held_rows[sel] - lo, held_cols[sel]] = True
+            score = np.full((m, k), -np.inf)
+            because = np.full((m, k), -1, dtype=np.int64)
+            for a in range(k):
+                better = held[:, a : a + 1] & (strength[a][None, :] > score)
+                score = np.where(better, strength[a][None, :], score)
+                because = np.where(better, a, because)
+            # Nothing to learn from (no held product, or no association): popularity.
+            weak = ~np.isfinite(score) | (score <= 0)
+            score = np.where(weak, self.popularity_[None, :] * 1e-3, score)
+            because = np.where(weak, -1, because)
+            allowed = (
+                on_sale[None, :]
+                & (risk[None, :] <= limits[lo:hi, None])
+                & (min_amount[None, :] <= liquid[lo:hi, None])
+                & ~held
+            )
+            score = np.where(allowed, score, -np.inf)
+            top = np.argsort(-score, axis=1, kind="stable")[:, :n]
+            for r in range(m):
+                recs = []
+                for j in top[r]:
+                    if not np.isfinite(score[r, j]):
+                        break
+                    b = int(because[r, j])
+                    recs.append(
+                        _explain(
+                            products[j],
+                            float(score[r, j]),
+                            products[b] if b >= 0 else "",
+                            float(self.lift_[b, j]) if b >= 0 else 0.0,
+                            names,
+                            float(self.follow_[b, j]) if b >= 0 else 0.0,
+                        )
+                    )
+                out.append(recs)
+        return out
+
+    def _risk_limits(self, customers: pd.DataFrame) -> np.ndarray:
+        """Each customer's highest allowed product risk rank (the hard suitability rule)."""
+        r = self.rules
+        stated = customers["risk_appetite"].map(RISK_RANK).fillna(0).to_numpy(dtype=np.float64)
+        valid = customers["risk_valid"].fillna(False).astype(bool).to_numpy()
+        limit = np.where(valid, np.minimum(stated, 5), r.unassessed_max_risk)
+        limit = np.maximum(limit, r.unassessed_max_risk)
+        age = customers["age"].astype(float).to_numpy()
+        senior = np.nan_to_num(age, nan=-1.0) >= r.senior_age
+        return np.where(senior, np.minimum(limit, r.senior_max_risk), limit)
 
     def suitable(
         self,
@@ -152,24 +223,91 @@ class NextBestProduct:
         return list(c.loc[ok, "product"])
 
 
-def _explain(
-    product: str, score: float, because: str, lift: float, names: pd.DataFrame
-) -> Recommendation:
-    def name(p: str, col: str) -> str:
-        return str(names.loc[p, col]) if p in names.index and col in names else p
+def _names(catalogue: pd.DataFrame) -> dict[str, tuple[str, str]]:
+    """Product code → (English name, Chinese name); the code where a name is missing."""
+    c = catalogue.drop_duplicates("product")
+    en = c["name_en"] if "name_en" in c else c["product"]
+    zh = c["name_zh"] if "name_zh" in c else c["product"]
+    return {
+        str(p): (str(e) if isinstance(e, str) else str(p), str(z) if isinstance(z, str) else str(p))
+        for p, e, z in zip(c["product"], en, zh, strict=True)
+    }
 
-    if because:
-        en = (
-            f"customers who hold {name(because, 'name_en')} hold "
-            f"{name(product, 'name_en')} {lift:.1f}× as often as others"
-        )
-        zh = (
-            f"持有{name(because, 'name_zh')}的客户持有{name(product, 'name_zh')}"
-            f"的比例是其他客户的{lift:.1f}倍"
-        )
+
+def _explain(
+    product: str,
+    score: float,
+    because: str,
+    lift: float,
+    names: dict[str, tuple[str, str]],
+    follow: float = 0.0,
+) -> Recommendation:
+    p_en, p_zh = names.get(product, (product, product))
+    b_en, b_zh = names.get(because, (because, because))
+    if because and lift >= 1.05:
+        en = f"customers who hold {b_en} hold {p_en} {lift:.1f}× as often as others"
+        zh = f"持有{b_zh}的客户持有{p_zh}的比例是其他客户的{lift:.1f}倍"
+    elif because:
+        en = f"{follow:.0%} of customers holding {b_en} took up {p_en} after it"
+        zh = f"持有{b_zh}的客户中有{follow:.0%}随后购买了{p_zh}"
     else:
-        en = f"{name(product, 'name_en')} is popular with customers like this one"
-        zh = f"{name(product, 'name_zh')}在同类客户中较受欢迎"
+        en = f"{p_en} is popular with customers like this one"
+        zh = f"{p_zh}在同类客户中较受欢迎"
     return Recommendation(
         product=product, score=score, because=because, lift=lift, reason_en=en, reason_zh=zh
     )
+
+
+def holdout_hit_rate(
+    *,
+    history: pd.DataFrame,
+    customers: pd.DataFrame,
+    catalogue: pd.DataFrame,
+    k: int = 3,
+    sample: int = 20_000,
+    seed: int = 0,
+    model: NextBestProduct | None = None,
+) -> dict[str, float | int]:
+    """Hit-rate@k on each customer's last product taken up, against a popularity baseline.
+
+    For a sample of customers with at least two products, the most recently opened one is
+    hidden; the recommender learns from everything else and recommends ``k`` products from
+    what the customer held before. A hit is the hidden product among them. The baseline
+    recommends the ``k`` most popular suitable products the customer does not hold. Both go
+    through the same suitability filter (``customers`` as for ``recommend_many``).
+    """
+    h = history[["customer", "product", "opened"]].sort_values(
+        ["customer", "opened", "product"], kind="stable"
+    )
+    h = h[h["customer"].isin(customers.index)]
+    counts = h.groupby("customer").size()
+    eligible = counts.index[counts >= 2].to_numpy()
+    if len(eligible) == 0:
+        return {"customers": 0, "k": k}
+    rng = np.random.default_rng(seed)
+    chosen = np.sort(rng.choice(eligible, size=min(sample, len(eligible)), replace=False))
+    mine = h[h["customer"].isin(chosen)]
+    hidden = mine.groupby("customer").tail(1)
+    train = h.drop(index=hidden.index)
+    before = train[train["customer"].isin(chosen)][["customer", "product"]]
+    target = hidden.set_index("customer")["product"].reindex(chosen)
+    who = customers.loc[chosen]
+    template = model or NextBestProduct()
+    learned = NextBestProduct(
+        min_support=template.min_support, order_weight=template.order_weight, rules=template.rules
+    ).fit(train)
+    popular = NextBestProduct(rules=template.rules).fit(train)
+    popular.lift_ = np.zeros_like(popular.lift_)
+    popular.follow_ = np.zeros_like(popular.follow_)
+
+    def hits(m: NextBestProduct) -> float:
+        recs = m.recommend_many(customers=who, holdings=before, catalogue=catalogue, n=k)
+        found = [t in {r.product for r in row} for t, row in zip(target, recs, strict=True)]
+        return float(np.mean(found))
+
+    return {
+        "customers": len(chosen),
+        "k": k,
+        "hit_rate": hits(learned),
+        "popularity_hit_rate": hits(popular),
+    }

@@ -105,6 +105,8 @@ class CustomerScore(models.Model):
     rfm_segment = models.CharField(_("RFM segment"), max_length=20, blank=True)
     tier = models.CharField(_("tier"), max_length=10, blank=True)
     lifecycle_stage = models.CharField(_("lifecycle stage"), max_length=10, blank=True)
+    life_stage = models.CharField(_("life stage"), max_length=16, blank=True)
+    cluster = models.SmallIntegerField(_("behaviour cluster"), null=True)
     p_alive = models.FloatField(_("P(alive)"), null=True)
     clv = models.DecimalField(_("CLV"), max_digits=18, decimal_places=2, null=True)
     churn_probability = models.FloatField(_("churn probability"), null=True)
@@ -123,6 +125,8 @@ class CustomerScore(models.Model):
         indexes = [
             models.Index(fields=["customer", "run"], name="score_customer_run"),
             models.Index(fields=["run", "value_at_risk"], name="score_run_var"),
+            models.Index(fields=["run", "rfm_segment"], name="score_run_segment"),
+            models.Index(fields=["run", "lifecycle_stage"], name="score_run_stage"),
         ]
 
     def __str__(self) -> str:
