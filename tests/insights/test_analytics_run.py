@@ -212,3 +212,85 @@ def test_command_prints_figures_and_json(demo_run):
     assert "AUC" in text and "hit rate@3" in text and "Stage timings" in text
     with pytest.raises(CommandError, match="horizon"):
         call_command("analytics", "run", "--horizon", "0")
+
+
+# -- what staff see of a run: list filters, dashboard, API -------------------------------------
+
+
+def _login(username: str):
+    from django.test import Client
+
+    from bankcrm.core.models import User
+
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    return client
+
+
+def test_customer_list_filters_by_churn_band_segment_and_lifecycle_within_scope(demo_run):
+    from bankcrm.core.models import User
+    from bankcrm.insights.selectors import latest_run
+
+    run = latest_run()
+    rm = User.objects.get(username="rm_demo")
+    client = _login("rm_demo")
+    high = set(
+        CustomerScore.objects.filter(
+            run=run, churn_probability__gte=0.2, customer__rm=rm
+        ).values_list("customer__customer_no", flat=True)
+    )
+    assert high, "the demo RM should have high-risk customers"
+    api = client.get("/api/v1/customers", {"churn": "high", "limit": 200}).json()
+    assert {c["customer_no"] for c in api["items"]} == high
+    page = client.get("/customers/", {"churn": "high"})
+    assert page.status_code == 200
+    for no in list(high)[:5]:
+        assert no in page.content.decode()
+    declining = CustomerScore.objects.filter(
+        run=run, lifecycle_stage="declining", customer__rm=rm
+    ).count()
+    got = client.get("/api/v1/customers", {"lifecycle": "declining", "limit": 200}).json()
+    assert len(got["items"]) == declining
+    champions = client.get("/api/v1/customers", {"segment": "champions", "limit": 200}).json()
+    assert champions["items"] and all(
+        CustomerScore.objects.get(run=run, customer_id=c["id"]).rfm_segment == "champions"
+        for c in champions["items"]
+    )
+
+
+def test_at_risk_api_is_scoped_and_ordered_by_value_at_risk(demo_run):
+    from bankcrm.core.models import User
+
+    rm = User.objects.get(username="rm_demo")
+    items = _login("rm_demo").get("/api/v1/analytics/at-risk", {"limit": 100}).json()["items"]
+    assert items
+    mine = set(Customer.objects.filter(rm=rm).values_list("id", flat=True))
+    assert {i["customer_id"] for i in items} <= mine
+    values = [float(i["value_at_risk"]) for i in items]
+    assert values == sorted(values, reverse=True)
+    assert items[0]["churn_reasons"] and items[0]["churn_reasons"][0]["en"]
+
+
+def test_kpis_by_segment_add_up_to_the_scope_on_api_and_dashboard(demo_run):
+    from bankcrm.core.models import User
+    from bankcrm.customers.selectors import customers_visible_to
+
+    manager = User.objects.get(username="manager_demo")
+    client = _login("manager_demo")
+    for by in ("segment", "tier", "lifecycle", "life_stage"):
+        body = client.get("/api/v1/kpis/segments", {"by": by}).json()
+        assert body["by"] == by
+        assert sum(r["customers"] for r in body["rows"]) == customers_visible_to(manager).count()
+    page = client.get("/", {"by": "lifecycle"}).content.decode()
+    assert 'data-testid="segment-kpis"' in page and "Declining" in page
+
+
+def test_runs_api_lists_runs_and_returns_the_report(demo_run):
+    client = _login("rm_demo")
+    runs = client.get("/api/v1/analytics/runs").json()
+    assert demo_run.pk in {r["id"] for r in runs}
+    detail = client.get(f"/api/v1/analytics/runs/{demo_run.pk}").json()
+    assert detail["metrics"]["churn"]["auc"] == demo_run.metrics["churn"]["auc"]
+    assert client.get("/api/v1/analytics/runs/999999").status_code == 404
+    report = client.get(f"/insights/runs/{demo_run.pk}/").content.decode()
+    assert 'data-testid="run-hit-rate"' in report and "RFM" in report

@@ -72,6 +72,10 @@ def task_of(bank: Any, c: Any) -> dict[str, Any]:
     return {"pk": TaskFactory(customer=c).pk}
 
 
+def a_run_id(bank: Any, c: Any) -> dict[str, Any]:
+    return {"run_id": a_run(bank, c)["pk"]}
+
+
 def a_run(bank: Any, c: Any) -> dict[str, Any]:
     from django.utils import timezone
 
@@ -316,6 +320,10 @@ POLICY: dict[str, Route] = {
         ],
     ),
     "api:kpis": Route(checks=[Check("get", api())]),
+    "api:kpis_by_segment": Route(checks=[Check("get", api())]),
+    "api:list_runs": Route(checks=[Check("get", api())]),
+    "api:get_run": Route(a_run_id, [Check("get", api())]),
+    "api:at_risk": Route(checks=[Check("get", api())]),
 }
 
 

@@ -8,12 +8,13 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from bankcrm.api import schemas as s
 from bankcrm.core.masking import mask_mobile, mask_resident_id
 from bankcrm.customers import selectors, services
 from bankcrm.customers.models import Customer
+from bankcrm.insights.labels import CHURN_BANDS, LIFE_STAGES, SEGMENTS, STAGES
 from bankcrm.interactions import services as timeline_services
 
 router = Router(tags=["customers"])
@@ -83,6 +84,10 @@ class CustomerQuery(Schema):
     tier: str = ""
     aum_min: Decimal | None = None
     aum_max: Decimal | None = None
+    segment: str = Field("", description="RFM segment in the newest analytics run")
+    lifecycle: str = Field("", description="lifecycle stage in the newest analytics run")
+    life_stage: str = Field("", description="life stage in the newest analytics run")
+    churn: str = Field("", description="churn risk band: high, elevated or low")
     sort: str = "customer_no"
     cursor: str | None = None
     limit: int = 50
@@ -100,6 +105,10 @@ def list_customers(request: HttpRequest, query: Query[CustomerQuery]) -> dict[st
         tier=query.tier,
         aum_min=query.aum_min,
         aum_max=query.aum_max,
+        segment=query.segment if query.segment in SEGMENTS else "",
+        lifecycle=query.lifecycle if query.lifecycle in STAGES else "",
+        life_stage=query.life_stage if query.life_stage in LIFE_STAGES else "",
+        churn=query.churn if query.churn in CHURN_BANDS else "",
         sort=query.sort if query.sort in selectors.SORTS else "customer_no",
     )
     page = selectors.customer_list(
@@ -230,6 +239,8 @@ def get_scores(request: HttpRequest, customer_id: int) -> Any:
                 "rfm_segment",
                 "tier",
                 "lifecycle_stage",
+                "life_stage",
+                "cluster",
                 "p_alive",
                 "clv",
                 "churn_probability",

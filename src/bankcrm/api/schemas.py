@@ -197,9 +197,59 @@ class ScoreOut(Schema):
     rfm_segment: str
     tier: str
     lifecycle_stage: str
+    life_stage: str
+    cluster: int | None
     p_alive: float | None
     clv: Decimal | None
     churn_probability: float | None
     value_at_risk: Decimal | None
-    churn_reasons: list[dict[str, str]]
+    churn_reasons: list[dict[str, object]]
     recommendations: list[dict[str, object]]
+
+
+class RunOut(Schema):
+    id: int
+    status: str
+    as_of: dt.date
+    started_at: dt.datetime
+    finished_at: dt.datetime | None
+    model_version: str
+    customers: int
+    error: str
+
+
+class RunDetailOut(RunOut):
+    parameters: dict[str, object]
+    metrics: dict[str, object]
+
+
+class AtRiskOut(Schema):
+    customer_id: int
+    customer_no: str
+    name: str
+    churn_probability: float | None
+    clv: Decimal | None
+    value_at_risk: Decimal | None
+    lifecycle_stage: str
+    churn_reasons: list[dict[str, object]]
+
+
+class AtRiskPage(Schema):
+    run_id: int | None
+    items: list[AtRiskOut]
+
+
+class SegmentKpiOut(Schema):
+    key: str
+    label: str
+    customers: int
+    aum: Decimal
+    mean_clv: Decimal | None
+    mean_churn_probability: float | None
+    value_at_risk: Decimal | None
+
+
+class SegmentKpisOut(Schema):
+    run_id: int | None
+    by: str
+    rows: list[SegmentKpiOut]

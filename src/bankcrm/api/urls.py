@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 
-from bankcrm.api import customers, kpis
+from bankcrm.api import analytics, customers, kpis
 from bankcrm.api.auth import api_auth
 
 api = NinjaAPI(
@@ -24,6 +24,7 @@ api = NinjaAPI(
 )
 api.add_router("", customers.router)
 api.add_router("", kpis.router)
+api.add_router("", analytics.router)
 
 
 @api.exception_handler(ValidationError)

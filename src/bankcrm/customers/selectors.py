@@ -83,7 +83,16 @@ class CustomerFilters:
     tier: str = ""
     aum_min: Decimal | None = None
     aum_max: Decimal | None = None
+    # From the newest analytics run:
+    segment: str = ""  # RFM segment
+    lifecycle: str = ""
+    life_stage: str = ""
+    churn: str = ""  # churn band: high, elevated, low
     sort: str = "customer_no"
+
+    @property
+    def by_scores(self) -> bool:
+        return bool(self.segment or self.lifecycle or self.life_stage or self.churn)
 
 
 _CUSTOMER_NO_RE = re.compile(r"^[A-Za-z]{1,3}\d+$")
@@ -135,7 +144,34 @@ def customer_search_queryset(*, user: Any, filters: CustomerFilters) -> QuerySet
         qs = qs.filter(aum__gte=filters.aum_min)
     if filters.aum_max is not None:
         qs = qs.filter(aum__lte=filters.aum_max)
+    if filters.by_scores:
+        qs = qs.filter(_score_q(filters))
     return qs
+
+
+def _score_q(filters: CustomerFilters) -> Q:
+    """Customers whose score in the newest successful run matches the filters."""
+    from bankcrm.insights.labels import CHURN_BANDS
+    from bankcrm.insights.selectors import latest_run
+
+    run = latest_run()
+    if run is None:
+        return Q(pk__in=[])
+    q = Q(scores__run_id=run.pk)
+    if filters.segment:
+        q &= Q(scores__rfm_segment=filters.segment)
+    if filters.lifecycle:
+        q &= Q(scores__lifecycle_stage=filters.lifecycle)
+    if filters.life_stage:
+        q &= Q(scores__life_stage=filters.life_stage)
+    if filters.churn in CHURN_BANDS:
+        floors = sorted(floor for floor, _label in CHURN_BANDS.values())
+        floor = CHURN_BANDS[filters.churn][0]
+        q &= Q(scores__churn_probability__gte=floor)
+        higher = [f for f in floors if f > floor]
+        if higher:
+            q &= Q(scores__churn_probability__lt=higher[0])
+    return q
 
 
 def customer_list(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -25,6 +26,7 @@ from bankcrm.customers.models import (
     RiskLevel,
     WealthTier,
 )
+from bankcrm.insights.labels import CHURN_BANDS, LIFE_STAGES, SEGMENTS, STAGES
 from bankcrm.interactions.forms import InteractionForm, TaskForm
 from bankcrm.web.charts import line_chart, pie_chart
 
@@ -44,6 +46,10 @@ def _int(v: str | None) -> int | None:
     return int(v) if v and v.isdigit() else None
 
 
+def _choice(value: str | None, choices: Mapping[str, Any]) -> str:
+    return value if value and value in choices else ""
+
+
 def filters_from_query(q: QueryDict) -> selectors.CustomerFilters:
     return selectors.CustomerFilters(
         q=q.get("q", "")[:100],
@@ -54,6 +60,10 @@ def filters_from_query(q: QueryDict) -> selectors.CustomerFilters:
         tier=q.get("tier", "") if q.get("tier") in WealthTier.values else "",
         aum_min=_decimal(q.get("aum_min")),
         aum_max=_decimal(q.get("aum_max")),
+        segment=_choice(q.get("segment"), SEGMENTS),
+        lifecycle=_choice(q.get("lifecycle"), STAGES),
+        life_stage=_choice(q.get("life_stage"), LIFE_STAGES),
+        churn=_choice(q.get("churn"), CHURN_BANDS),
         sort=q.get("sort", "customer_no") if q.get("sort") in selectors.SORTS else "customer_no",
     )
 
@@ -88,6 +98,10 @@ def customer_list_view(request: HttpRequest) -> HttpResponse:
         statuses=CustomerStatus.choices,
         risks=RiskLevel.choices,
         tiers=WealthTier.choices,
+        segments=list(SEGMENTS.items()),
+        lifecycles=list(STAGES.items()),
+        life_stages=list(LIFE_STAGES.items()),
+        churn_bands=[(k, label) for k, (_floor, label) in CHURN_BANDS.items()],
         sorts=[
             ("customer_no", _("Customer number")),
             ("name", _("Name")),

@@ -40,6 +40,19 @@ def _frame(rows: Any, index: str = "customer_id") -> pd.DataFrame:
     return frame.set_index(index) if len(frame) else pd.DataFrame()
 
 
+TXN_COUNTS = (
+    "frequency_12m",
+    "monetary_12m",
+    "txn_3m",
+    "txn_prev_3m",
+    "salary_3m",
+    "salary_prev_3m",
+    "digital_3m",
+    "digital_prev_3m",
+    "outflow_3m",
+)
+
+
 def extract_features(*, as_of: dt.date) -> pd.DataFrame:
     """Features of every customer onboarded by ``as_of``, as seen on that day."""
     end = _aware(as_of + dt.timedelta(days=1))
@@ -132,6 +145,13 @@ def extract_features(*, as_of: dt.date) -> pd.DataFrame:
         .annotate(interactions_6m=Count("id"))
     )
     f = customers.join([txn, bal, accounts, contacts], how="left")
+    # A table with no rows in the window (a young bank, an early cut-off) adds no columns.
+    for col in ("last_txn", "first_txn_12m"):
+        if col not in f:
+            f[col] = pd.NaT
+    for col in TXN_COUNTS + ("balance_volatility",):
+        if col not in f:
+            f[col] = np.nan
     f["tenure_months"] = (pd.Timestamp(as_of) - pd.to_datetime(f["onboarded_on"])).dt.days / 30.44
     f["age"] = (pd.Timestamp(as_of) - pd.to_datetime(f["birth_date"])).dt.days / 365.25
     last = pd.to_datetime(f["last_txn"], utc=True)
@@ -160,8 +180,9 @@ def extract_features(*, as_of: dt.date) -> pd.DataFrame:
     ):
         f[col] = f[col].astype(float).fillna(0.0) if col in f else 0.0
     for col in ("monetary_12m", "outflow_3m"):
-        f[col] = f[col].astype(float).fillna(0.0)
-    f["is_closed"] = pd.to_datetime(f["closed_on"]).dt.date.le(as_of).fillna(False)
+        f[col] = f[col].astype(float).fillna(0.0) if col in f else 0.0
+    day = pd.Timestamp(as_of)
+    f["is_closed"] = pd.to_datetime(f["closed_on"]).le(day)  # NaT (open) compares False
     f["salary_stopped"] = ((f["salary_prev_3m"] > 0) & (f["salary_3m"] == 0)).astype(float)
     with np.errstate(divide="ignore", invalid="ignore"):
         f["aum_change_6m"] = (
@@ -173,7 +194,7 @@ def extract_features(*, as_of: dt.date) -> pd.DataFrame:
         f["txn_trend"] = (
             (f["txn_3m"] - f["txn_prev_3m"]) / f["txn_prev_3m"].where(f["txn_prev_3m"] > 0)
         ).fillna(0.0)
-    f["risk_valid"] = pd.to_datetime(f["risk_expires_on"]).dt.date.ge(as_of).fillna(False)
+    f["risk_valid"] = pd.to_datetime(f["risk_expires_on"]).ge(day)
     return f
 
 

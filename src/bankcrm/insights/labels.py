@@ -16,6 +16,20 @@ SEGMENTS = {
     "lost": _("Lost"),
     "other": _("Other"),
 }
+# Churn probability bands (over the run's horizon): lower bound, highest first.
+CHURN_BANDS = {
+    "high": (0.20, _("High")),
+    "elevated": (0.05, _("Elevated")),
+    "low": (0.0, _("Low")),
+}
+LIFE_STAGES = {
+    "starter": _("Young starter"),
+    "builder": _("Family builder"),
+    "established": _("Established"),
+    "pre_retirement": _("Pre-retirement"),
+    "retired": _("Retired"),
+    "unknown": _("Unknown"),
+}
 STAGES = {
     "new": _("New"),
     "growing": _("Growing"),

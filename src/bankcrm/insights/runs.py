@@ -352,9 +352,9 @@ class ChurnResult:
 def _labelled(frame: pd.DataFrame, start: dt.date, months: int) -> tuple[pd.DataFrame, np.ndarray]:
     """Customers open on ``start`` and whether each closed within the next ``months``."""
     open_ = frame[~frame["is_closed"].astype(bool)]
-    closed = pd.to_datetime(open_["closed_on"]).dt.date
+    closed = pd.to_datetime(open_["closed_on"])
     end = _shift(start, months)
-    label = closed.notna() & (closed > start) & (closed <= end)
+    label = closed.gt(pd.Timestamp(start)) & closed.le(pd.Timestamp(end))
     return open_, label.to_numpy(dtype=np.int64)
 
 

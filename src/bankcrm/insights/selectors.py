@@ -180,3 +180,67 @@ def at_risk_worklist(*, user: Any, limit: int = 50) -> tuple[Any, list[Any]]:
         .order_by("-value_at_risk", "customer_id")[:limit]
     )
     return run, list(rows)
+
+
+SEGMENT_GROUPS = {
+    "segment": "rfm_segment",
+    "tier": "tier",
+    "lifecycle": "lifecycle_stage",
+    "life_stage": "life_stage",
+}
+
+
+@dataclass
+class SegmentKpi:
+    key: str
+    label: str
+    customers: int
+    aum: Decimal
+    mean_clv: Decimal | None
+    mean_churn_probability: float | None
+    value_at_risk: Decimal | None
+
+
+def segment_kpis(*, user: Any, by: str = "segment") -> tuple[Any, list[SegmentKpi]]:
+    """Counts, AUM, mean CLV, mean churn risk and value at risk per segment of the newest run,
+    over the customers in the user's scope (one query)."""
+    from django.db.models import Avg
+
+    from bankcrm.insights.labels import LIFE_STAGES, SEGMENTS, STAGES
+    from bankcrm.insights.models import CustomerScore
+
+    field = SEGMENT_GROUPS.get(by, "rfm_segment")
+    labels: dict[str, Any] = {
+        "rfm_segment": SEGMENTS,
+        "lifecycle_stage": STAGES,
+        "life_stage": LIFE_STAGES,
+        "tier": {t.value: t.label for t in WealthTier},
+    }[field]
+    run = latest_run()
+    if run is None:
+        return None, []
+    rows = (
+        CustomerScore.objects.filter(run=run, customer__in=customers_visible_to(user))
+        .values(field)
+        .annotate(
+            n=Count("id"),
+            aum=Sum("customer__aum"),
+            clv=Avg("clv"),
+            churn=Avg("churn_probability"),
+            var=Sum("value_at_risk"),
+        )
+        .order_by("-aum")
+    )
+    out = [
+        SegmentKpi(
+            key=r[field],
+            label=str(labels.get(r[field], r[field] or "—")),
+            customers=r["n"],
+            aum=(r["aum"] or Decimal("0")).quantize(CENT),
+            mean_clv=None if r["clv"] is None else Decimal(str(r["clv"])).quantize(CENT),
+            mean_churn_probability=None if r["churn"] is None else float(r["churn"]),
+            value_at_risk=None if r["var"] is None else Decimal(r["var"]).quantize(CENT),
+        )
+        for r in rows
+    ]
+    return run, out

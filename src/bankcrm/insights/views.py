@@ -107,6 +107,14 @@ def run_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             title=_("Customers by RFM segment"),
             money=False,
         )
+    if m.get("lifecycle"):
+        life = m["lifecycle"]
+        figs["lifecycle"] = bar_chart(
+            [str(STAGES.get(k, k)) for k in life],
+            list(life.values()),
+            title=_("Customers by lifecycle stage"),
+            money=False,
+        )
     if m.get("clv_by_segment"):
         cbs = m["clv_by_segment"]
         figs["clv"] = bar_chart(
@@ -114,6 +122,9 @@ def run_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             list(cbs.values()),
             title=_("Median CLV by segment"),
         )
+    zh = (request.LANGUAGE_CODE or "").startswith("zh")
     return render(
-        request, "insights/run_detail.html", {"run": run, "m": m, "churn": churn, "figs": figs}
+        request,
+        "insights/run_detail.html",
+        {"run": run, "m": m, "churn": churn, "figs": figs, "zh": zh},
     )

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_safe
 
 from bankcrm.core.models import AuditAction, AuditEvent
 from bankcrm.core.roles import CAN_VIEW_AUDIT, has_role
-from bankcrm.insights.selectors import Period, dashboard
+from bankcrm.insights.selectors import SEGMENT_GROUPS, Period, dashboard, segment_kpis
 from bankcrm.web.charts import bar_chart, line_chart
 
 PERIOD_CHOICES = [3, 6, 12, 24]
@@ -42,7 +42,26 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
     if months not in PERIOD_CHOICES:
         months = 12
     d = dashboard(user=request.user, period=Period.last_months(months, today), today=today)
+    by = request.GET.get("by", "segment")
+    by = by if by in SEGMENT_GROUPS else "segment"
+    run, segments = segment_kpis(user=request.user, by=by)
     context = {
+        "run": run,
+        "segments": segments,
+        "by": by,
+        "group_choices": [
+            ("segment", _("RFM segment")),
+            ("tier", _("Tier")),
+            ("lifecycle", _("Lifecycle stage")),
+            ("life_stage", _("Life stage")),
+        ],
+        "segment_fig": bar_chart(
+            [r.label for r in segments],
+            [r.value_at_risk or 0 for r in segments],
+            title=_("Value at risk by segment"),
+        )
+        if segments
+        else "",
         "d": d,
         "months": months,
         "period_choices": PERIOD_CHOICES,

@@ -85,6 +85,12 @@ class Command(BaseCommand):
             action="store_true",
             help=str(_("Show a progress bar even when stderr is not a terminal.")),
         )
+        parser.add_argument(
+            "--no-analytics",
+            dest="analytics",
+            action="store_false",
+            help=str(_("Do not score the customers after building the bank.")),
+        )
         parser.add_argument("--database", default="default", help=str(_("Database alias.")))
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -131,6 +137,16 @@ class Command(BaseCommand):
         except DemoBankError as exc:
             raise CommandError(str(exc)) from exc
         self._report(config=config, result=result)
+        if options["analytics"] and using == "default":
+            from bankcrm.insights.runs import RunSettings, analytics_run
+
+            run = analytics_run(settings=RunSettings(as_of=config.as_of))
+            churn = run.metrics.get("churn", {})
+            auc = f", churn AUC {churn['auc']:.3f}" if "auc" in churn else ""
+            self.stdout.write(
+                f"Analytics run {run.pk}: {run.customers:,} customers scored{auc} "
+                f"(bankcrm analytics run to score again)."
+            )
 
     def _report(self, *, config: DemoConfig, result: BuildResult) -> None:
         out = self.stdout

@@ -1,0 +1,60 @@
+"""Analytics over the API: runs and their reports, the at-risk worklist, KPIs by segment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Router
+
+from bankcrm.api import schemas as s
+from bankcrm.insights.models import AnalyticsRun
+from bankcrm.insights.selectors import SEGMENT_GROUPS, at_risk_worklist, segment_kpis
+
+router = Router(tags=["analytics"])
+
+
+@router.get("/analytics/runs", response=list[s.RunOut])
+def list_runs(request: HttpRequest, limit: int = 20) -> Any:
+    """The newest analytics runs (bank-wide figures only; no customer data)."""
+    return AnalyticsRun.objects.all()[: max(1, min(limit, 100))]
+
+
+@router.get("/analytics/runs/{run_id}", response=s.RunDetailOut)
+def get_run(request: HttpRequest, run_id: int) -> Any:
+    """One run with its parameters and evaluation metrics (the model report)."""
+    return get_object_or_404(AnalyticsRun, pk=run_id)
+
+
+@router.get("/analytics/at-risk", response=s.AtRiskPage)
+def at_risk(request: HttpRequest, limit: int = 50) -> dict[str, Any]:
+    """Your customers from the newest run, highest value at risk (CLV × churn) first."""
+    run, rows = at_risk_worklist(user=request.user, limit=max(1, min(limit, 500)))
+    return {
+        "run_id": run.pk if run else None,
+        "items": [
+            {
+                "customer_id": r.customer_id,
+                "customer_no": r.customer.customer_no,
+                "name": r.customer.name_zh,
+                "churn_probability": r.churn_probability,
+                "clv": r.clv,
+                "value_at_risk": r.value_at_risk,
+                "lifecycle_stage": r.lifecycle_stage,
+                "churn_reasons": r.churn_reasons,
+            }
+            for r in rows
+        ],
+    }
+
+
+@router.get("/kpis/segments", response=s.SegmentKpisOut)
+def kpis_by_segment(request: HttpRequest, by: str = "segment") -> dict[str, Any]:
+    """Customers, AUM, mean CLV, mean churn risk and value at risk per segment, in your scope.
+
+    `by` is one of segment (RFM), tier, lifecycle, life_stage.
+    """
+    by = by if by in SEGMENT_GROUPS else "segment"
+    run, rows = segment_kpis(user=request.user, by=by)
+    return {"run_id": run.pk if run else None, "by": by, "rows": [r.__dict__ for r in rows]}
