@@ -153,3 +153,13 @@ LOGGING = {
 
 NINJA_PAGINATION_PER_PAGE = 50
 BANKCRM_PAGE_SIZE = 25
+
+# Jobs `bankcrm scheduler` runs every day at a local time (HH:MM, TIME_ZONE): the analytics
+# run after the nightly core-banking load.
+BANKCRM_SCHEDULE = [
+    {
+        "name": "analytics",
+        "at": os.environ.get("BANKCRM_ANALYTICS_AT", "02:30"),
+        "command": ["analytics", "run", "--no-progress"],
+    },
+]
