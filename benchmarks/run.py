@@ -1,7 +1,9 @@
 """`make bench`: build (or reuse) the benchmark bank on PostgreSQL and print figures.
 
 Prints the demo-generation rate, then search and Customer 360 latency (p50/p95/p99) through
-the whole Django stack (test client: URL routing, middleware, scope, templates, audit write).
+the whole Django stack (test client: URL routing, middleware, scope, templates, audit write),
+then analytics: RFM at 1M rows, BG/NBD against Lifetimes (its own virtualenv, created on
+first use), and a full `bankcrm analytics run` with per-stage timings and peak RSS.
 
 Environment: BANKCRM_DATABASE_URL (PostgreSQL), BENCH_CUSTOMERS (default 1,000,000),
 BENCH_MONTHS (default 12), BENCH_SAMPLES (default 300), BENCH_REBUILD=1 to rebuild.
@@ -82,6 +84,7 @@ def main() -> None:
                 "42",
                 "--flush",
                 "--progress",
+                "--no-analytics",
             ],
             check=True,
         )
@@ -155,6 +158,81 @@ def main() -> None:
     iit = iter(ids)
     lat = timed(lambda: c.get(f"/api/v1/customers/{next(iit)}/360").status_code, len(ids))
     print(f"  API   {percentiles(lat)}")
+
+    bench_analytics(bankcrm)
+
+
+MEASURE_RSS = """
+import json, resource, subprocess, sys, time
+t0 = time.perf_counter()
+done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"rc": done.returncode, "seconds": time.perf_counter() - t0,
+                  "peak_mib": peak_kib / 1024, "stdout": done.stdout, "stderr": done.stderr}))
+"""
+
+
+def bench_analytics(bankcrm: str) -> None:
+    """RFM at 1M rows, BG/NBD against Lifetimes, and a full analytics run on this bank."""
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    from bankcrm.analytics.rfm import rfm_scores
+
+    print("\n== RFM scoring of 1,000,000 customers (goal < 0.5 s)")
+    rng = np.random.default_rng(0)
+    n = 1_000_000
+    frame = pd.DataFrame(
+        {
+            "recency_days": rng.integers(0, 400, n),
+            "frequency": rng.poisson(20, n),
+            "monetary": rng.lognormal(8, 1, n),
+        }
+    )
+    best = min(_seconds(lambda: rfm_scores(frame)) for _ in range(3))
+    print(f"  best of 3: {best:.3f} s")
+
+    print()
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bgnbd_vs_lifetimes.py")], check=True)
+
+    print("\n== full analytics run on the benchmark bank (goal < 10 min, < 8 GB peak RSS)")
+    measured = subprocess.run(
+        [sys.executable, "-c", MEASURE_RSS, bankcrm, "analytics", "run", "--json"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result = json.loads(measured.stdout)
+    if result["rc"] != 0:
+        print(result["stderr"][-2000:])
+        raise SystemExit("the analytics run failed")
+    run = json.loads(result["stdout"].strip().splitlines()[-1])
+    m = run["metrics"]
+    print(
+        f"  run {run['run']}: {run['customers']:,} customers in {result['seconds']:,.0f} s, "
+        f"peak RSS {result['peak_mib']:,.0f} MiB"
+    )
+    print("  stages: " + ", ".join(f"{k} {v:,.1f} s" for k, v in m["timings"].items()))
+    churn = m.get("churn", {})
+    if "auc" in churn:
+        print(
+            f"  churn hold-out AUC {churn['auc']:.3f} (RFM logistic {churn['baseline_auc']:.3f}) "
+            f"on {churn['test_customers']:,} customers, {churn['test_churners']:,} left"
+        )
+    rec = m.get("recommend", {})
+    if rec.get("customers"):
+        print(
+            f"  next best product hit rate@{rec['k']} {rec['hit_rate']:.3f} "
+            f"(popularity {rec['popularity_hit_rate']:.3f}) on {rec['customers']:,} customers"
+        )
+
+
+def _seconds(fn: Callable[[], object]) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
 
 
 if __name__ == "__main__":

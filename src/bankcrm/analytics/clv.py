@@ -14,14 +14,14 @@ http://www.brucehardie.com/notes/025/
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import minimize
-from scipy.special import betaln, gammaln, hyp2f1
+from scipy.special import betaln, digamma, gammaln, hyp2f1
 
 FloatArray = NDArray[np.float64]
 
@@ -53,6 +53,80 @@ def bgnbd_log_likelihood(
     return a1 + np.logaddexp(a2, a3)
 
 
+def _bgnbd_objective(
+    x: FloatArray, t_x: FloatArray, T: FloatArray, penalizer: float
+) -> Callable[[FloatArray], tuple[float, FloatArray]]:
+    """Mean negative log-likelihood of BG/NBD and its exact gradient in log-parameters.
+
+    The special functions depend on the integer ``x`` only, so they are evaluated once per
+    distinct ``x`` and gathered. Customers without a repeat transaction (most of them) only
+    need ``ln(α+T)``; the others need ``ln(α+t_x)`` and the mixture weight as well.
+    """
+    n = len(x)
+    zero = x == 0
+    T0 = T[zero]
+    rep_x, rep_t, rep_T = x[~zero], t_x[~zero], T[~zero]
+    ux, inv = np.unique(rep_x, return_inverse=True)
+    n0 = int(zero.sum())
+
+    def objective(log_params: FloatArray) -> tuple[float, FloatArray]:
+        r, alpha, a, b = np.exp(log_params)
+        log_alpha = np.log(alpha)
+        psi_ab, psi_a, psi_b, psi_r = digamma(a + b), digamma(a), digamma(b), digamma(r)
+        # x = 0: ll = r ln α − r ln(α+T) (the Beta terms cancel).
+        log_aT0 = np.log(alpha + T0)
+        ll = r * (n0 * log_alpha - log_aT0.sum())
+        g_r = n0 * log_alpha - log_aT0.sum()
+        g_alpha = r * (n0 / alpha - (1.0 / (alpha + T0)).sum())
+        g_a = 0.0
+        g_b = 0.0
+        if len(rep_x):
+            # Per distinct x > 0: the terms of eq. (6) that do not involve time.
+            g_bx = gammaln(b + ux)
+            g_abx = gammaln(a + b + ux)
+            d_bx, d_abx = digamma(b + ux), digamma(a + b + ux)
+            bm1 = b + ux - 1
+            lb_ab = betaln(a, b)
+            c1 = gammaln(r + ux) - gammaln(r)
+            c2 = gammaln(a) + g_bx - g_abx - lb_ab  # betaln(a, b+x) − betaln(a, b)
+            c3 = gammaln(a + 1) + g_bx - np.log(bm1) - g_abx - lb_ab  # betaln(a+1, b+x−1) …
+            rx = r + rep_x
+            log_aT = np.log(alpha + rep_T)
+            log_at = np.log(alpha + rep_t)
+            a2 = c2[inv] - rx * log_aT
+            a3 = c3[inv] - rx * log_at
+            mix = np.logaddexp(a2, a3)
+            w3 = np.exp(a3 - mix)
+            w2 = 1.0 - w3
+            ll += float(c1[inv].sum() + r * len(rep_x) * log_alpha + mix.sum())
+            g_r += float(
+                (digamma(r + ux) - psi_r)[inv].sum()
+                + len(rep_x) * log_alpha
+                - (w2 * log_aT + w3 * log_at).sum()
+            )
+            g_alpha += float(
+                r * len(rep_x) / alpha - (rx * (w2 / (alpha + rep_T) + w3 / (alpha + rep_t))).sum()
+            )
+            # Sum the weights per distinct x, then combine with the per-x derivatives.
+            w3_by_x = np.bincount(inv, weights=w3, minlength=len(ux))
+            count_by_x = np.bincount(inv, minlength=len(ux)).astype(np.float64)
+            w2_by_x = count_by_x - w3_by_x
+            g_a = float(
+                (w2_by_x * (psi_ab - d_abx)).sum()
+                + (w3_by_x * (digamma(a + 1) - d_abx - psi_a + psi_ab)).sum()
+            )
+            g_b = float(
+                (w2_by_x * (d_bx - d_abx - psi_b + psi_ab)).sum()
+                + (w3_by_x * (d_bx - 1.0 / bm1 - d_abx - psi_b + psi_ab)).sum()
+            )
+        p = np.array([r, alpha, a, b])
+        grad = np.array([g_r, g_alpha, g_a, g_b]) * p
+        value = -float(ll) / n + penalizer * float(np.sum(p**2))
+        return value, -grad / n + penalizer * 2 * p**2
+
+    return objective
+
+
 class BetaGeoModel:
     """BG/NBD model of repeat transactions: how many more, and is the customer still alive.
 
@@ -70,23 +144,20 @@ class BetaGeoModel:
         if np.any(x < 0) or np.any(t_x < 0) or np.any(t_x > T_ + 1e-9):
             raise ValueError("need frequency >= 0 and 0 <= recency <= T for every customer")
         scale = 1.0 / max(float(T_.max()), 1e-9)  # fit on a unit time scale for stability
-
-        def objective(log_params: FloatArray) -> float:
-            p = np.exp(log_params)
-            ll = bgnbd_log_likelihood(p, x, t_x * scale, T_ * scale).sum()
-            return float(-ll / len(x) + self.penalizer * np.sum(p**2))
-
-        start = np.log(np.array([1.0, 1.0, 1.0, 1.0]))
+        objective = _bgnbd_objective(x, t_x * scale, T_ * scale, self.penalizer)
         result = minimize(
             objective,
-            start,
-            method="Nelder-Mead",
-            options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20000},
+            np.zeros(4),  # r = α = a = b = 1 on the unit time scale
+            jac=True,
+            method="BFGS",
+            options={"gtol": 1e-9, "maxiter": 2000},
         )
-        result = minimize(objective, result.x, method="BFGS")
         r, alpha, a, b = np.exp(result.x)
         self.params_ = {"r": r, "alpha": alpha / scale, "a": a, "b": b}
-        self.log_likelihood_ = float(bgnbd_log_likelihood(self._p(), x, t_x, T_).sum())
+        # Back to the original time unit: rescaling time by s shifts the LL by −ln(s)·Σx.
+        value, _grad = objective(result.x)
+        penalty = self.penalizer * float(np.sum(np.exp(result.x) ** 2))
+        self.log_likelihood_ = float(-(value - penalty) * len(x) + np.log(scale) * x.sum())
         self.n_customers_ = len(x)
         return self
 

@@ -58,16 +58,18 @@ def rfm_scores(
     and ``monetary`` a value over the same window (higher is better).
     """
     out = frame.copy()
-    out["r"] = quintile_scores(out[recency].astype(float), higher_is_better=False)
-    out["f"] = quintile_scores(out[frequency].astype(float))
-    out["m"] = quintile_scores(out[monetary].astype(float))
-    out["rfm"] = out["r"].astype(str) + out["f"].astype(str) + out["m"].astype(str)
-    fm = np.floor((out["f"] + out["m"]) / 2 + 0.5).astype(int)
-    segment = pd.Series("other", index=out.index, dtype=object)
-    assigned = pd.Series(False, index=out.index)
-    for rule in segments:
-        hit = ~assigned & out["r"].between(*rule.r) & fm.between(*rule.fm)
-        segment[hit] = rule.name
-        assigned |= hit
-    out["segment"] = segment
+    r = quintile_scores(out[recency].astype(float), higher_is_better=False).to_numpy()
+    f = quintile_scores(out[frequency].astype(float)).to_numpy()
+    m = quintile_scores(out[monetary].astype(float)).to_numpy()
+    out["r"], out["f"], out["m"] = r, f, m
+    # Codes and segments come from small lookup tables (125 codes, a 5 × 5 grid), stored as
+    # categoricals: no string is built per customer.
+    codes = [f"{i}{j}{k}" for i in range(1, 6) for j in range(1, 6) for k in range(1, 6)]
+    out["rfm"] = pd.Categorical.from_codes((r - 1) * 25 + (f - 1) * 5 + (m - 1), codes)
+    names = list(dict.fromkeys([rule.name for rule in segments] + ["other"]))
+    grid = np.full((5, 5), names.index("other"), dtype=np.int64)
+    for rule in reversed(segments):  # the first matching rule wins
+        grid[rule.r[0] - 1 : rule.r[1], rule.fm[0] - 1 : rule.fm[1]] = names.index(rule.name)
+    fm = np.floor((f + m) / 2 + 0.5).astype(np.int64)
+    out["segment"] = pd.Categorical.from_codes(grid[r - 1, fm - 1], names)
     return out

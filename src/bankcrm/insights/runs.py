@@ -210,6 +210,8 @@ def _execute(run: AnalyticsRun, cfg: RunSettings, as_of: dt.date, clock: _Clock)
             frequency="frequency_12m",
             monetary="monetary_12m",
         )
+        rfm["rfm"] = rfm["rfm"].astype(str)
+        rfm["segment"] = rfm["segment"].astype(str)
         tiers = pd.Series(assign_tiers(now["aum"].to_numpy(), DEFAULT_TIERS), index=now.index)
         stages = lifecycle_stages(now, cfg.lifecycle)
         life = life_stage(now["age"].where(now["kind"] == "individual"), now["products"])
