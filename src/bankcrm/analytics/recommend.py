@@ -2,9 +2,14 @@
 
 Pure numpy/pandas (no Django). Scores come from two signals learned from holdings:
 
-* co-holding lift — how much more often customers holding product A also hold B than
-  customers in general (item-to-item association, as in Amazon's item-based filtering);
+* co-holding confidence P(B | A) — the share of customers holding product A who also hold
+  B (item-to-item association, as in Amazon's item-based filtering); the lift over B's
+  overall share is what the reason quotes;
 * take-up order — among customers who opened A before B, how often B followed A.
+
+A candidate's score is the best, over the products the customer holds, of confidence plus
+``order_weight`` × take-up order. (Confidence rather than lift: on the demo bank's hidden
+last product, hit rate@3 is 0.43 with confidence and 0.39 with lift.)
 
 Suitability is a hard filter, never a score: a product above the customer's valid risk
 appetite (or any product above R1 without a valid assessment), above the age rule, off
@@ -77,6 +82,9 @@ class NextBestProduct:
             a = counts.index.get_level_values(0).map(index).to_numpy()
             b = counts.index.get_level_values(1).map(index).to_numpy()
             follow[a, b] = counts.to_numpy() / support[a]
+        confidence = np.where(np.isfinite(conditional) & (co >= self.min_support), conditional, 0.0)
+        np.fill_diagonal(confidence, 0.0)
+        self.confidence_ = confidence
         self.lift_ = lift
         self.follow_ = follow
         self.popularity_ = support / n
@@ -134,7 +142,7 @@ class NextBestProduct:
         on_sale = cat["on_sale"].fillna(False).astype(bool).to_numpy()
         risk = cat["risk_level"].map(RISK_RANK).fillna(9).to_numpy(dtype=np.float64)
         min_amount = cat["min_amount"].astype(float).fillna(np.inf).to_numpy()
-        strength = self.lift_ + self.order_weight * self.follow_  # (held A, candidate B)
+        strength = self.confidence_ + self.order_weight * self.follow_  # (held A, candidate B)
         rows = pd.Index(customers.index)
         h = holdings[holdings["product"].isin(index)]
         ci = rows.get_indexer(h["customer"])
@@ -293,11 +301,11 @@ def holdout_hit_rate(
     target = hidden.set_index("customer")["product"].reindex(chosen)
     who = customers.loc[chosen]
     template = model or NextBestProduct()
-    learned = NextBestProduct(
+    learned = type(template)(
         min_support=template.min_support, order_weight=template.order_weight, rules=template.rules
     ).fit(train)
     popular = NextBestProduct(rules=template.rules).fit(train)
-    popular.lift_ = np.zeros_like(popular.lift_)
+    popular.confidence_ = np.zeros_like(popular.confidence_)
     popular.follow_ = np.zeros_like(popular.follow_)
 
     def hits(m: NextBestProduct) -> float:
