@@ -214,7 +214,10 @@ def bench_analytics(bankcrm: str) -> None:
         f"  run {run['run']}: {run['customers']:,} customers in {result['seconds']:,.0f} s, "
         f"peak RSS {result['peak_mib']:,.0f} MiB"
     )
-    print("  stages: " + ", ".join(f"{k} {v:,.1f} s" for k, v in m["timings"].items()))
+    from bankcrm.insights.runs import STAGES
+
+    timings = m["timings"]
+    print("  stages: " + ", ".join(f"{k} {timings[k]:,.1f} s" for k in STAGES if k in timings))
     churn = m.get("churn", {})
     if "auc" in churn:
         print(

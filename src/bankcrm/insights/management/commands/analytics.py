@@ -194,7 +194,8 @@ class Command(BaseCommand):
                 f"{rec['customers']:,} customers)"
             )
         lines.append(
-            "Stage timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in m.get("timings", {}).items())
+            "Stage timings: "
+            + ", ".join(f"{k} {m['timings'][k]:.1f} s" for k in STAGES if k in m.get("timings", {}))
         )
         self.stdout.write("\n".join(lines))
 
