@@ -127,6 +127,9 @@ def _bgnbd_objective(
     return objective
 
 
+LOG_BOUND = 25.0  # BG/NBD parameters stay within e^±25 during the fit
+
+
 class BetaGeoModel:
     """BG/NBD model of repeat transactions: how many more, and is the customer still alive.
 
@@ -145,17 +148,22 @@ class BetaGeoModel:
             raise ValueError("need frequency >= 0 and 0 <= recency <= T for every customer")
         scale = 1.0 / max(float(T_.max()), 1e-9)  # fit on a unit time scale for stability
         objective = _bgnbd_objective(x, t_x * scale, T_ * scale, self.penalizer)
-        result = minimize(
-            objective,
-            np.zeros(4),  # r = α = a = b = 1 on the unit time scale
-            jac=True,
-            method="BFGS",
-            options={"gtol": 1e-9, "maxiter": 2000},
-        )
+        # Bounded in log space: on data with hardly any dropout (frequent bank transactions)
+        # the likelihood keeps rising as a → 0 and b → ∞; the bounds stop the walk there.
+        with np.errstate(all="ignore"):
+            result = minimize(
+                objective,
+                np.zeros(4),  # r = α = a = b = 1 on the unit time scale
+                jac=True,
+                method="L-BFGS-B",
+                bounds=[(-LOG_BOUND, LOG_BOUND)] * 4,
+                options={"gtol": 1e-12, "ftol": 1e-15, "maxiter": 2000},
+            )
         r, alpha, a, b = np.exp(result.x)
         self.params_ = {"r": r, "alpha": alpha / scale, "a": a, "b": b}
         # Back to the original time unit: rescaling time by s shifts the LL by −ln(s)·Σx.
-        value, _grad = objective(result.x)
+        with np.errstate(all="ignore"):
+            value, _grad = objective(result.x)
         penalty = self.penalizer * float(np.sum(np.exp(result.x) ** 2))
         self.log_likelihood_ = float(-(value - penalty) * len(x) + np.log(scale) * x.sum())
         self.n_customers_ = len(x)
