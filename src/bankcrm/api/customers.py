@@ -15,6 +15,7 @@ from bankcrm.core.masking import mask_mobile, mask_resident_id
 from bankcrm.customers import selectors, services
 from bankcrm.customers.models import Customer
 from bankcrm.insights.labels import CHURN_BANDS, LIFE_STAGES, SEGMENTS, STAGES
+from bankcrm.insights.models import SCORE_FIELDS
 from bankcrm.interactions import services as timeline_services
 
 router = Router(tags=["customers"])
@@ -232,21 +233,5 @@ def get_scores(request: HttpRequest, customer_id: int) -> Any:
         "run_id": score.run_id,
         "as_of": score.run.as_of,
         "model_version": score.run.model_version,
-        **{
-            f: getattr(score, f)
-            for f in (
-                "rfm",
-                "rfm_segment",
-                "tier",
-                "lifecycle_stage",
-                "life_stage",
-                "cluster",
-                "p_alive",
-                "clv",
-                "churn_probability",
-                "value_at_risk",
-                "churn_reasons",
-                "recommendations",
-            )
-        },
+        **{f: getattr(score, f) for f in SCORE_FIELDS},
     }

@@ -133,6 +133,23 @@ class CustomerScore(models.Model):
         return f"{self.customer_id} in run {self.run_id}"
 
 
+# A customer's scores as the API and the writer of a run list them, in this order.
+SCORE_FIELDS = (
+    "rfm",
+    "rfm_segment",
+    "tier",
+    "lifecycle_stage",
+    "life_stage",
+    "cluster",
+    "p_alive",
+    "clv",
+    "churn_probability",
+    "value_at_risk",
+    "churn_reasons",
+    "recommendations",
+)
+
+
 class LifecycleTransition(models.Model):
     """A customer moving between lifecycle stages, as seen by a run."""
 

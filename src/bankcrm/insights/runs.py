@@ -61,6 +61,7 @@ from bankcrm.banking.models import (
 from bankcrm.core.bulk import bulk_insert
 from bankcrm.insights.features import CHURN_FEATURES, extract_features, months_before
 from bankcrm.insights.models import (
+    SCORE_FIELDS,
     AnalyticsRun,
     CustomerScore,
     LifecycleTransition,
@@ -598,23 +599,7 @@ def _recommend(
 
 # -- writing ----------------------------------------------------------------------------------
 
-SCORE_COLUMNS = (
-    "run_id",
-    "customer_id",
-    "recency_days",
-    "rfm",
-    "rfm_segment",
-    "tier",
-    "lifecycle_stage",
-    "life_stage",
-    "cluster",
-    "p_alive",
-    "clv",
-    "churn_probability",
-    "value_at_risk",
-    "churn_reasons",
-    "recommendations",
-)
+SCORE_COLUMNS = ("run_id", "customer_id", "recency_days", *SCORE_FIELDS)
 
 
 def _num(value: Any) -> float | None:
