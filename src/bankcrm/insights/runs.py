@@ -47,7 +47,7 @@ from bankcrm.analytics.clv import BankClvSettings, BetaGeoModel, bank_clv
 from bankcrm.analytics.lifecycle import LifecycleRules, lifecycle_stages
 from bankcrm.analytics.recommend import NextBestProduct, holdout_hit_rate
 from bankcrm.analytics.rfm import rfm_scores
-from bankcrm.analytics.segments import LIFE_STAGES, BehaviourClusters, life_stage
+from bankcrm.analytics.segments import BehaviourClusters, life_stage
 from bankcrm.analytics.tiers import DEFAULT_TIERS, assign_tiers
 from bankcrm.banking.models import (
     Account,
@@ -708,4 +708,4 @@ def _transitions(
     return moved
 
 
-__all__ = ["LIFE_STAGES", "MODEL_VERSION", "RunError", "RunSettings", "analytics_run"]
+__all__ = ["MODEL_VERSION", "RunError", "RunSettings", "analytics_run"]
