@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "bankcrm.banking",
     "bankcrm.interactions",
     "bankcrm.insights",
+    "bankcrm.ingest",
     "bankcrm.api",
     "bankcrm.web",
     "bankcrm.demo",
@@ -163,3 +164,4 @@ BANKCRM_SCHEDULE = [
         "command": ["analytics", "run", "--no-progress"],
     },
 ]
+BANKCRM_IMPORT_DIR = Path(os.environ.get("BANKCRM_IMPORT_DIR", VAR_DIR / "imports"))

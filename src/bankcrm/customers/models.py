@@ -243,6 +243,8 @@ class MemberRole(models.TextChoices):
 
 
 class RelationshipGroup(models.Model):
+    # The source system's group code: the natural key imports upsert by (optional for manual ones).
+    code = models.CharField(_("code"), max_length=32, unique=True, null=True, blank=True)
     name = models.CharField(_("name"), max_length=100)
     kind = models.CharField(_("kind"), max_length=20, choices=GroupKind.choices)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -323,7 +325,33 @@ class ConsentEvent(models.Model):
                 fields=["customer", "purpose", "channel", "recorded_at"], name="consent_lookup"
             ),
         ]
+        constraints = [
+            # The natural key imports upsert by: one event per purpose × channel at one instant.
+            models.UniqueConstraint(
+                fields=["customer", "purpose", "channel", "recorded_at"], name="consent_event_key"
+            ),
+        ]
 
     def __str__(self) -> str:
         verb = "grant" if self.granted else "withdraw"
         return f"{self.customer_id} {verb} {self.purpose}/{self.channel}"
+
+
+class CustomerAlias(models.Model):
+    """An identifier a customer was known by before a merge (or in another source system).
+
+    Imports that name an alias resolve to the surviving customer.
+    """
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="aliases")
+    customer_no = models.CharField(_("customer number"), max_length=20, unique=True)
+    source = models.CharField(_("source"), max_length=50, blank=True)
+    id_number = models.CharField(_("ID number"), max_length=32, blank=True)
+    merged_at = models.DateTimeField(_("merged at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("customer alias")
+        verbose_name_plural = _("customer aliases")
+
+    def __str__(self) -> str:
+        return f"{self.customer_no} → {self.customer_id}"

@@ -21,6 +21,10 @@ class InteractionKind(models.TextChoices):
 
 
 class Interaction(models.Model):
+    # The id the source system gave the contact: the natural key imports upsert by.
+    external_id = models.CharField(
+        _("external id"), max_length=40, unique=True, null=True, blank=True
+    )
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="interactions")
     staff = models.ForeignKey(
         settings.AUTH_USER_MODEL,
