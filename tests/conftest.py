@@ -20,6 +20,13 @@ def _fast_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _jobs_inline(settings, tmp_path_factory):
+    """Imports started by pages and the API finish before the response, in a temp folder."""
+    settings.BANKCRM_JOBS_INLINE = True
+    settings.BANKCRM_IMPORT_DIR = tmp_path_factory.mktemp("imports")
+
+
 @dataclass
 class Bank:
     head: Branch

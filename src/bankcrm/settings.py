@@ -165,3 +165,7 @@ BANKCRM_SCHEDULE = [
     },
 ]
 BANKCRM_IMPORT_DIR = Path(os.environ.get("BANKCRM_IMPORT_DIR", VAR_DIR / "imports"))
+# Imports started from the admin page or the API run on a background thread; inline when set
+# (tests, or a deployment that prefers the request to wait).
+BANKCRM_JOBS_INLINE = os.environ.get("BANKCRM_JOBS_INLINE", "") == "1"
+BANKCRM_IMPORT_MAX_UPLOAD = int(os.environ.get("BANKCRM_IMPORT_MAX_UPLOAD", str(2 << 30)))

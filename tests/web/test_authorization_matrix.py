@@ -24,6 +24,8 @@ EDITORS = {"rm", "branch_manager", "admin"}
 LOGGERS = {"rm", "branch_manager", "service", "admin"}
 REVEALERS = {"rm", "branch_manager", "compliance", "admin"}
 AUDITORS = {"compliance", "admin"}
+IMPORTERS = {"admin"}
+IMPORT_VIEWERS = {"compliance", "admin"}
 # Roles whose scope excludes a customer of another city's branch.
 NARROW = {"rm", "branch_manager"}
 
@@ -100,6 +102,28 @@ def a_run(bank: Any, c: Any) -> dict[str, Any]:
         },
     )
     return {"pk": run.pk}
+
+
+def an_import(bank: Any, c: Any) -> dict[str, Any]:
+    from bankcrm.ingest.engine import RowError, _write_report
+    from bankcrm.ingest.models import ImportRun
+
+    error = RowError(2, "code", "X", "bad")
+    run = ImportRun.objects.create(
+        kind="branches", file_name="b.csv", status="rejected", rejected=1, errors=[error.as_dict()]
+    )
+    _write_report(run.pk, run.file_name, [error])
+    return {"pk": run.pk}
+
+
+def an_import_id(bank: Any, c: Any) -> dict[str, Any]:
+    return {"run_id": an_import(bank, c)["pk"]}
+
+
+def branch_file() -> Any:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("b.csv", "code,name_zh\nGZ,广州分行\n".encode())
 
 
 def own_token(bank: Any, c: Any, user: Any = None) -> dict[str, Any]:
@@ -245,6 +269,23 @@ POLICY: dict[str, Route] = {
             Check("post", scoped(page(LOGGERS)), target="far"),
         ],
     ),
+    "imports:list": Route(
+        checks=[
+            Check("get", page(IMPORT_VIEWERS)),
+            # An empty upload form is re-rendered with its errors: 200 for admins only.
+            Check("post", page(IMPORTERS), data={}),
+        ]
+    ),
+    "imports:detail": Route(an_import, [Check("get", page(IMPORT_VIEWERS))]),
+    "imports:progress": Route(an_import, [Check("get", page(IMPORT_VIEWERS))]),
+    "imports:report": Route(an_import, [Check("get", page(IMPORT_VIEWERS))]),
+    "api:create_import": Route(
+        checks=[
+            Check("post", api(IMPORTERS, ok=202), data={"kind": "branches", "file": branch_file}),
+        ]
+    ),
+    "api:list_imports": Route(checks=[Check("get", api(IMPORT_VIEWERS))]),
+    "api:get_import": Route(an_import_id, [Check("get", api(IMPORT_VIEWERS))]),
     "api:openapi-json": Route(checks=[Check("get", page())]),
     "api:openapi-view": Route(checks=[Check("get", page())]),
     "api:api-root": Route(checks=[Check("get", {r: 404 for r in ROLES})]),
@@ -368,5 +409,6 @@ def test_route_answers_each_role_as_declared(bank, name, index, role):
     elif check.as_json:
         response = client.post(url, json.dumps(check.data), content_type="application/json")
     else:
-        response = client.post(url, check.data or {})
+        data = {k: v() if callable(v) else v for k, v in (check.data or {}).items()}
+        response = client.post(url, data)
     assert response.status_code == check.expect[role], response.content[:300]

@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 
-from bankcrm.api import analytics, customers, kpis
+from bankcrm.api import analytics, customers, imports, kpis
 from bankcrm.api.auth import api_auth
 
 api = NinjaAPI(
@@ -25,6 +25,7 @@ api = NinjaAPI(
 api.add_router("", customers.router)
 api.add_router("", kpis.router)
 api.add_router("", analytics.router)
+api.add_router("", imports.router)
 
 
 @api.exception_handler(ValidationError)

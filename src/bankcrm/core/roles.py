@@ -39,6 +39,9 @@ CAN_LOG_INTERACTIONS = frozenset({Role.RM, Role.BRANCH_MANAGER, Role.SERVICE, Ro
 # Who may reveal a full resident ID or mobile number (with a reason, audited).
 CAN_REVEAL_PII = frozenset({Role.RM, Role.BRANCH_MANAGER, Role.COMPLIANCE, Role.ADMIN})
 CAN_VIEW_AUDIT = frozenset({Role.COMPLIANCE, Role.ADMIN})
+# Who may import core-banking files, and who may read the import runs and their error reports.
+CAN_IMPORT = frozenset({Role.ADMIN})
+CAN_VIEW_IMPORTS = frozenset({Role.ADMIN, Role.COMPLIANCE})
 
 
 def has_role(user: object, roles: frozenset[str]) -> bool:

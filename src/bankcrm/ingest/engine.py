@@ -735,17 +735,23 @@ def _finish(run: ImportRun, outcome: Outcome, started: float) -> None:
     run.save()
 
 
+_ACTIVE: set[int] = set()  # runs this process is importing now (threads included)
+
+
 def mark_interrupted_runs() -> int:
     """Runs left 'running' by a process that no longer exists on this machine: interrupted."""
     n = 0
     for run in ImportRun.objects.filter(status=ImportStatus.RUNNING):
         alive = False
         if run.pid:
-            try:
-                os.kill(run.pid, 0)
-                alive = run.pid != os.getpid()
-            except OSError:
-                alive = False
+            if run.pid == os.getpid():
+                alive = run.pk in _ACTIVE
+            else:
+                try:
+                    os.kill(run.pid, 0)
+                    alive = True
+                except OSError:
+                    alive = False
         if not alive:
             run.status = ImportStatus.INTERRUPTED
             run.finished_at = timezone.now()
@@ -765,6 +771,22 @@ def run_import(
     progress: Progress | None = None,
 ) -> Outcome:
     """Import one file for ``run`` (already saved). Never raises for bad data: see the outcome."""
+    _ACTIVE.add(run.pk)
+    try:
+        return _run_import(run, path, kind, options, actor=actor, progress=progress)
+    finally:
+        _ACTIVE.discard(run.pk)
+
+
+def _run_import(
+    run: ImportRun,
+    path: Path,
+    kind: Kind,
+    options: Options,
+    *,
+    actor: Any,
+    progress: Progress | None,
+) -> Outcome:
     started = time.monotonic()
     outcome = Outcome(
         run_id=run.pk, kind=kind.name, file_name=run.file_name, dry_run=options.dry_run

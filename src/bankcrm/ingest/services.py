@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from bankcrm.ingest.engine import Options, Outcome, Progress, mark_interrupted_runs, run_import
+from django.conf import settings
+from django.db import connection
+from django.utils import translation
+
+from bankcrm.ingest.engine import (
+    Options,
+    Outcome,
+    Progress,
+    import_dir,
+    mark_interrupted_runs,
+    run_import,
+)
 from bankcrm.ingest.mapping import Mapping
 from bankcrm.ingest.models import ImportRun
 from bankcrm.ingest.specs import Kind
+
+logger = logging.getLogger(__name__)
 
 
 def import_run_create(
@@ -59,3 +78,88 @@ def import_path(
     )
     options = Options(dry_run=dry_run, max_errors=max_errors, encoding=encoding, mapping=mapping)
     return run_import(run, path, kind, options, actor=actor, progress=progress)
+
+
+# --- jobs started from the admin page and the API -------------------------------------------
+
+
+def progress_path(run_id: int) -> Path:
+    return import_dir() / f"run-{run_id}.progress.json"
+
+
+def progress_read(run_id: int) -> dict[str, Any]:
+    try:
+        return dict(json.loads(progress_path(run_id).read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return {}
+
+
+def _progress_writer(run_id: int) -> Progress:
+    path = progress_path(run_id)
+    started = time.monotonic()
+
+    def write(rows: int, done: int, total: int) -> None:
+        elapsed = time.monotonic() - started
+        rate = rows / elapsed if elapsed > 0 else 0.0
+        share = done / total if total else 0.0
+        eta = elapsed * (1 - share) / share if share > 0 else None
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(
+            json.dumps(
+                {
+                    "rows": rows,
+                    "bytes": done,
+                    "total_bytes": total,
+                    "percent": round(100 * share, 1),
+                    "rows_per_second": round(rate),
+                    "eta_seconds": None if eta is None else round(eta),
+                }
+            ),
+            encoding="utf-8",
+        )
+        os.replace(tmp, path)
+
+    return write
+
+
+def uploaded_file_save(run: ImportRun, chunks: Iterable[bytes]) -> Path:
+    """Keep an uploaded file next to the run's error report (the run names the original)."""
+    path = import_dir() / f"run-{run.pk}-upload"
+    with path.open("wb") as f:
+        for chunk in chunks:
+            f.write(chunk)
+    return path
+
+
+def import_start(
+    run: ImportRun,
+    path: Path,
+    *,
+    kind: Kind,
+    encoding: str = "auto",
+    mapping: Mapping | None = None,
+    actor: Any = None,
+) -> None:
+    """Run the import as a job: on a background thread, or inline when BANKCRM_JOBS_INLINE."""
+    options = Options(
+        dry_run=run.dry_run, max_errors=run.max_errors, encoding=encoding, mapping=mapping
+    )
+    language = translation.get_language()
+
+    def job() -> None:
+        try:
+            with translation.override(language):
+                run_import(run, path, kind, options, actor=actor, progress=_progress_writer(run.pk))
+        except Exception:
+            logger.exception("import run %s failed", run.pk)
+        finally:
+            path.unlink(missing_ok=True)
+            if not inline:
+                connection.close()
+
+    inline = getattr(settings, "BANKCRM_JOBS_INLINE", False)
+    mark_interrupted_runs()
+    if inline:
+        job()
+    else:
+        threading.Thread(target=job, name=f"import-{run.pk}", daemon=True).start()

@@ -6,9 +6,12 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from bankcrm.core.roles import CAN_VIEW_AUDIT, has_role
+from bankcrm.core.roles import CAN_VIEW_AUDIT, CAN_VIEW_IMPORTS, has_role
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
-    return {"can_view_audit": has_role(user, CAN_VIEW_AUDIT)}
+    return {
+        "can_view_audit": has_role(user, CAN_VIEW_AUDIT),
+        "can_view_imports": has_role(user, CAN_VIEW_IMPORTS),
+    }
