@@ -482,3 +482,36 @@ def test_staging_table_is_gone_after_the_import():
     load_examples(upto="branches")
     tables = connection.introspection.table_names()
     assert "ingest_stage" not in tables
+
+
+def test_docs_describe_every_kind_and_column():
+    text = (EXAMPLES.parent / "docs" / "import-formats.md").read_text(encoding="utf-8")
+    for name, kind in KINDS.items():
+        assert f"### `{name}`" in text, name
+        assert (EXAMPLES / f"{name}.csv").exists(), name
+        for col in kind.columns:
+            assert f"| `{col.name}` |" in text, (name, col.name)
+            for alias in col.zh:
+                assert alias in text, (name, alias)
+
+
+@pytest.mark.django_db
+def test_rows_for_a_merged_customer_number_attach_to_the_survivor(tmp_path):
+    from bankcrm.customers.models import CustomerAlias
+
+    load_examples(upto="customers")
+    survivor = Customer.objects.get(customer_no="C0000001")
+    CustomerAlias.objects.create(customer=survivor, customer_no="C0000009", source="merge")
+    customers = write(tmp_path, "c.csv", "customer_no,name_zh,branch\nC0000009,张伟,BJ002\n")
+    outcome = import_path(KINDS["customers"], customers)
+    assert outcome.landed and outcome.created == 0 and outcome.unchanged == 1
+    assert "merged" in outcome.message
+    assert not Customer.objects.filter(customer_no="C0000009").exists()
+    load_examples(upto="products")
+    accounts = write(
+        tmp_path,
+        "a.csv",
+        "account_no,customer_no,product,branch,opened_on\n6222000000000099,C0000009,DEP-CUR,BJ002,2024-01-01\n",
+    )
+    assert import_path(KINDS["accounts"], accounts).landed
+    assert Account.objects.get(account_no="6222000000000099").customer == survivor

@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from bankcrm.banking.models import AUM_CATEGORIES, Account, AccountStatus, Product
 from bankcrm.core.audit import audit_record
 from bankcrm.core.models import AuditAction
-from bankcrm.customers.models import Customer
+from bankcrm.customers.models import Customer, CustomerAlias
 from bankcrm.ingest import parsing
 from bankcrm.ingest.mapping import Mapping
 from bankcrm.ingest.models import ImportRun, ImportStatus
@@ -589,6 +589,16 @@ class Stage:
             return ""
         raise ValueError(f"{f.attname} needs a value")
 
+    def drop_aliases(self) -> int:
+        """Remove rows whose customer number now belongs to a merged-away record."""
+        alias = q(CustomerAlias._meta.db_table)
+        col = q(self._stage_col(self.kind.key[0]))
+        with connection.cursor() as cur:
+            cur.execute(
+                f"DELETE FROM {q(STAGE)} WHERE {col} IN (SELECT customer_no FROM {alias})"  # noqa: S608
+            )
+            return max(cur.rowcount, 0)
+
     def customer_ids_sql(self) -> str:
         select, targets = self.resolved()
         assert "customer_id" in targets
@@ -825,7 +835,9 @@ def _run_import(
                 ) % {"rejected": outcome.rejected, "rows": outcome.rows_read}
                 raise _Rejected
             stage.drop_lines(sorted(errors.lines))
+            merged = stage.drop_aliases() if kind.skip_aliases else 0
             outcome.created, outcome.updated, outcome.unchanged = stage.classify()
+            outcome.unchanged += merged
             if options.dry_run:
                 outcome.status = ImportStatus.VALIDATED
                 outcome.message = _("Dry run: the file is valid; nothing was written.")
@@ -841,6 +853,13 @@ def _run_import(
                     dashboard_summaries_refresh()
             stage.drop()
             outcome.status = ImportStatus.SUCCEEDED
+            note = (
+                " "
+                + _("%(n)d rows name customers merged into others and were left as they are.")
+                % {"n": merged}
+                if merged
+                else ""
+            )
             outcome.message = (
                 _("Imported: %(created)d created, %(updated)d updated, %(unchanged)d unchanged.")
                 % {
@@ -852,7 +871,7 @@ def _run_import(
                 else _(
                     "Nothing changed: every row is already in the database as it is in the file."
                 )
-            )
+            ) + note
             outcome.errors = sorted(errors.items, key=lambda e: e.line)
             _finish(run, outcome, started)
             audit_record(

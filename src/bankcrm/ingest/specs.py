@@ -121,6 +121,8 @@ class Kind:
     check: RowCheck | None = None
     refresh_aum: bool = False
     refresh_summaries: bool = False
+    # Rows naming a number merged into another customer are skipped (kept as that alias).
+    skip_aliases: bool = False
 
     def column(self, name: str) -> Column:
         for col in self.columns:
@@ -288,6 +290,7 @@ CUSTOMERS = Kind(
     derived={"id_last4": "id_number"},
     check=_customer_check,
     refresh_summaries=True,
+    skip_aliases=True,
 )
 
 GROUPS = Kind(

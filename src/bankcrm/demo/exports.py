@@ -1,0 +1,291 @@
+"""The demo bank through the front door: core-banking export files, loaded by the importer.
+
+`export_demo_bank` writes the generated bank as one CSV file per import kind, the way a core
+banking system would export it (natural keys, no database ids). `load_demo_bank` then imports
+those files in dependency order with `bankcrm.ingest`, and writes the few tables that are not
+core-banking data (RM assignment history, tasks, the hidden ground truth) with their generator
+ids translated to the imported rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from django.contrib.auth.hashers import make_password
+from django.db import connection, models, transaction
+
+from bankcrm.banking.models import Account, Product
+from bankcrm.core.models import Branch, User
+from bankcrm.customers.models import Customer, RelationshipGroup, RmAssignment
+from bankcrm.demo.generator import (
+    PASSWORD_SALT,
+    Batch,
+    BuildResult,
+    Cat,
+    Cents,
+    DemoBankError,
+    DemoConfig,
+    _Writer,
+    bank_exists,
+    demo_logins,
+    iter_bank,
+    plan_bank,
+)
+from bankcrm.demo.models import CustomerTruth
+from bankcrm.ingest.engine import Outcome
+from bankcrm.ingest.services import import_path
+from bankcrm.ingest.specs import KINDS, Kind
+from bankcrm.interactions.models import Interaction, Task
+
+# Generated rows of these models go into export files (one per kind).
+KIND_OF_MODEL: dict[type[models.Model], str] = {kind.model: name for name, kind in KINDS.items()}
+# Not core-banking data: written directly once the imported rows exist.
+DIRECT_MODELS: tuple[type[models.Model], ...] = (RmAssignment, CustomerTruth, Task)
+
+
+def group_code(group_id: int) -> str:
+    return f"G{group_id:08d}"
+
+
+def interaction_id(pk: int) -> str:
+    return f"IX{pk:010d}"
+
+
+def _text(col: Any) -> list[str]:
+    """A generator column as the strings an export file holds ('' for NULL)."""
+    if isinstance(col, Cat):
+        labels = np.asarray([str(v) for v in col.labels], dtype=object)
+        return list(labels[col.codes])
+    if isinstance(col, Cents):
+        return [
+            f"{'-' if v < 0 else ''}{abs(v) // 100}.{abs(v) % 100:02d}" for v in col.values.tolist()
+        ]
+    if isinstance(col, np.ndarray):
+        if col.dtype == bool:
+            return ["1" if v else "0" for v in col.tolist()]
+        if np.issubdtype(col.dtype, np.datetime64):
+            unit = np.datetime_data(col.dtype)[0]
+            text = np.datetime_as_string(col, unit="s" if unit != "D" else "D")
+            suffix = "+00:00" if unit != "D" else ""
+            return ["" if t == "NaT" else t + suffix for t in text.tolist()]
+        return [str(v) for v in col.tolist()]
+    return ["" if v is None else str(v) for v in col]
+
+
+@dataclass
+class _Keys:
+    """Generator id → natural key, per model, filled as batches go by."""
+
+    by_model: dict[type[models.Model], dict[int, str]] = field(default_factory=dict)
+
+    def learn(self, batch: Batch) -> None:
+        ids = batch.columns.get("id")
+        if ids is None:
+            return
+        key = {
+            Branch: "code",
+            User: "username",
+            Product: "code",
+            Customer: "customer_no",
+            Account: "account_no",
+        }.get(batch.model)
+        table = self.by_model.setdefault(batch.model, {})
+        if key is not None:
+            table.update(zip(_ints(ids), _text(batch.columns[key]), strict=True))
+        elif batch.model is RelationshipGroup:
+            table.update((i, group_code(i)) for i in _ints(ids))
+
+    def names(self, model: type[models.Model], ids: Any) -> list[str]:
+        table = self.by_model[model]
+        return ["" if i is None or i < 0 else table[i] for i in _ints(ids)]
+
+
+def _ints(col: Any) -> list[Any]:
+    return col.tolist() if isinstance(col, np.ndarray) else list(col)
+
+
+def _file_columns(kind: Kind, batch: Batch, keys: _Keys) -> tuple[list[str], list[list[str]]]:
+    header: list[str] = []
+    columns: list[list[str]] = []
+    for col in kind.columns:
+        if col.ref is not None:
+            source = next(iter(col.ref.outputs))
+            if source not in batch.columns:
+                continue
+            values = keys.names(col.ref.model, batch.columns[source])
+        elif kind.model is RelationshipGroup and col.name == "code":
+            values = [group_code(i) for i in _ints(batch.columns["id"])]
+        elif kind.model is Interaction and col.name == "interaction_id":
+            values = [interaction_id(i) for i in _ints(batch.columns["id"])]
+        elif col.attname in batch.columns:
+            values = _text(batch.columns[col.attname])
+        else:
+            continue
+        header.append(col.name)
+        columns.append(values)
+    return header, columns
+
+
+@dataclass
+class Export:
+    config: DemoConfig
+    files: dict[str, Path]
+    rows: dict[str, int]
+    direct: list[Batch]
+    keys: _Keys
+    password_hash: str
+    staff: list[Batch]
+    seconds: float = 0.0
+
+
+def export_demo_bank(
+    *, config: DemoConfig, out_dir: Path, on_progress: Callable[[int], None] | None = None
+) -> Export:
+    """Write the bank `config` describes as core-banking export files under `out_dir`."""
+    started = time.perf_counter()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    plan = plan_bank(config=config, bases={})
+    password_hash = make_password(config.password, salt=PASSWORD_SALT)
+    keys = _Keys()
+    files: dict[str, Path] = {}
+    rows: dict[str, int] = {}
+    handles: dict[str, Any] = {}
+    direct: list[Batch] = []
+    staff: list[Batch] = []
+    try:
+        for done, batches in iter_bank(plan=plan, password_hash=password_hash):
+            for batch in batches:
+                keys.learn(batch)
+                if batch.model in DIRECT_MODELS:
+                    direct.append(batch)
+                    continue
+                if batch.model is User:
+                    staff.append(batch)
+                name = KIND_OF_MODEL[batch.model]
+                header, columns = _file_columns(KINDS[name], batch, keys)
+                if name not in handles:
+                    files[name] = out_dir / f"{name}.csv"
+                    handles[name] = files[name].open("w", encoding="utf-8", newline="")
+                    csv.writer(handles[name]).writerow(header)
+                    rows[name] = 0
+                csv.writer(handles[name]).writerows(zip(*columns, strict=True))
+                rows[name] += len(batch)
+            if on_progress is not None and done:
+                on_progress(done)
+    finally:
+        for handle in handles.values():
+            handle.close()
+    ordered = {name: files[name] for name in KINDS if name in files}
+    return Export(
+        config=config,
+        files=ordered,
+        rows=rows,
+        direct=direct,
+        keys=keys,
+        password_hash=password_hash,
+        staff=staff,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _db_ids(model: type[models.Model], key: str, names: Sequence[str]) -> dict[str, int]:
+    wanted = sorted(set(names) - {""})
+    out: dict[str, int] = {}
+    for start in range(0, len(wanted), 5000):
+        chunk = wanted[start : start + 5000]
+        out.update(model._default_manager.filter(**{f"{key}__in": chunk}).values_list(key, "pk"))
+    return out
+
+
+def _translate(batch: Batch, keys: _Keys) -> Batch:
+    """The batch with generator ids replaced by the imported rows' ids."""
+    refs = {
+        "customer_id": (Customer, "customer_no"),
+        "rm_id": (User, "username"),
+        "assignee_id": (User, "username"),
+        "created_by_id": (User, "username"),
+        "branch_id": (Branch, "code"),
+    }
+    columns: dict[str, Any] = {}
+    for name, col in batch.columns.items():
+        if name == "id" and batch.model is not CustomerTruth:
+            continue  # the database numbers the rows
+        if name in refs:
+            model, key = refs[name]
+            names = keys.names(model, col)
+            ids = _db_ids(model, key, names)
+            columns[name] = [ids[n] if n else None for n in names]
+        else:
+            columns[name] = col
+    if batch.model is CustomerTruth:
+        names = keys.names(Customer, batch.columns["customer_id"])
+        ids = _db_ids(Customer, "customer_no", names)
+        columns["customer_id"] = np.array([ids[n] for n in names], dtype=np.int64)
+    return Batch(batch.model, columns)
+
+
+def load_demo_bank(
+    *,
+    config: DemoConfig,
+    export_dir: Path,
+    on_progress: Callable[[int], None] | None = None,
+    on_import: Callable[[str, Outcome], None] | None = None,
+) -> BuildResult:
+    """Export the demo bank to files and import them; the database must hold no customers."""
+    started = time.perf_counter()
+    if bank_exists():
+        raise DemoBankError("The database already holds customers.")
+    export = export_demo_bank(config=config, out_dir=export_dir, on_progress=on_progress)
+    counts: dict[str, int] = {}
+    with transaction.atomic():
+        for name, path in export.files.items():
+            outcome = import_path(KINDS[name], path, channel="demo")
+            if on_import is not None:
+                on_import(name, outcome)
+            if not outcome.landed:
+                first = outcome.errors[:3]
+                raise DemoBankError(
+                    f"The demo's {name} file did not import: {outcome.message} {first}"
+                )
+            counts[KINDS[name].model._meta.db_table] = outcome.created
+        # Staff from an HR file cannot log in; the demo's do, with the demo password.
+        users = {u.username: u for u in User.objects.all()}
+        for batch in export.staff:
+            names = _text(batch.columns["username"])
+            joined = batch.columns["date_joined"]
+            admins = batch.columns["is_superuser"]
+            for n, when, admin in zip(names, _ints(joined), _ints(admins), strict=True):
+                user = users[n]
+                user.password = export.password_hash
+                user.is_superuser = user.is_staff = bool(admin)
+                user.date_joined = _utc(when)
+        User.objects.bulk_update(
+            users.values(), ["password", "is_superuser", "is_staff", "date_joined"], batch_size=500
+        )
+        writer = _Writer("default")
+        for batch in export.direct:
+            table = batch.model._meta.db_table
+            counts[table] = counts.get(table, 0) + writer.write(_translate(batch, export.keys))
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            analysed: list[type[models.Model]] = [k.model for k in KINDS.values()]
+            for model in [*analysed, *DIRECT_MODELS]:
+                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+    plan = plan_bank(config=config, bases={})
+    return BuildResult(
+        counts=counts, logins=demo_logins(plan=plan), seconds=time.perf_counter() - started
+    )
+
+
+def _utc(value: Any) -> Any:
+    import datetime as dt
+
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=dt.UTC)
+    return value
