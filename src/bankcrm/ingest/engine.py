@@ -352,6 +352,26 @@ def _prep(f: models.Field[Any, Any], value: Any) -> Any:
     return f.get_db_prep_save(value, connection)
 
 
+def _sqlite_datetime(value: dt.datetime) -> str:
+    """As Django stores an aware datetime in SQLite: naive UTC, ``str()`` format."""
+    return str(value.astimezone(dt.UTC).replace(tzinfo=None))
+
+
+def _sqlite_prep(f: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
+    """A fast equivalent of get_db_prep_save for the value types the parsers produce."""
+    if isinstance(f, models.DateTimeField):
+        return _sqlite_datetime
+    if isinstance(f, models.DateField):
+        return dt.date.isoformat
+    if isinstance(f, models.DecimalField):
+        return str
+    if isinstance(f, models.CharField | models.TextField | models.BooleanField):
+        return None
+    if isinstance(f, models.IntegerField) and not f.choices:
+        return None
+    return functools.partial(_prep, f)
+
+
 class Stage:
     """The temporary staging table of one import, and the SQL that reads it."""
 
@@ -373,10 +393,7 @@ class Stage:
 
     def _add_field(self, f: models.Field[Any, Any]) -> None:
         self.types.append(str(f.db_type(connection)))
-        if _postgres():
-            self.preps.append(None)
-        else:
-            self.preps.append(functools.partial(_prep, f))
+        self.preps.append(None if _postgres() else _sqlite_prep(f))
 
     def create(self) -> None:
         cols = ", ".join(
