@@ -85,6 +85,7 @@ def main() -> None:
                 "--flush",
                 "--progress",
                 "--no-analytics",
+                "--direct",
             ],
             check=True,
         )

@@ -101,6 +101,7 @@ class Outcome:
     errors_truncated: bool = False
     message: str = ""
     seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
 
     @property
     def landed(self) -> bool:
@@ -128,6 +129,7 @@ class Outcome:
             },
             "message": self.message,
             "seconds": round(self.seconds, 3),
+            "timings": self.timings,
             "errors": [e.as_dict() for e in self.errors],
             "errors_truncated": self.errors_truncated,
         }
@@ -555,7 +557,8 @@ class Stage:
             total, created, updated = cur.fetchone()
         return int(created), int(updated), int(total) - int(created) - int(updated)
 
-    def upsert(self, now: dt.datetime) -> None:
+    def upsert(self, now: dt.datetime, *, only_new: bool = False) -> None:
+        """Insert new keys and update changed rows; ``only_new``: no key exists yet (faster)."""
         select, targets = self.resolved()
         model = self.model
         table = q(model._meta.db_table)
@@ -585,12 +588,14 @@ class Stage:
         )
         sql = (
             f"INSERT INTO {table} ({', '.join(insert_cols)}) "  # noqa: S608
-            f"SELECT {', '.join(exprs)} FROM ({select}) r WHERE 1 = 1 "
-            f"ON CONFLICT ({conflict}) {action}"
+            f"SELECT {', '.join(exprs)} FROM ({select}) r WHERE 1 = 1"
         )
+        self_ref = any(c.ref is not None and c.ref.self_ref for c in self.plan.columns)
+        if not only_new or self_ref:
+            sql += f" ON CONFLICT ({conflict}) {action}"
         with connection.cursor() as cur:
             cur.execute(sql, params)
-            if any(c.ref is not None and c.ref.self_ref for c in self.plan.columns):
+            if self_ref:
                 cur.execute(sql, params)  # parents new in this file exist now
 
     def _default(self, f: models.Field[Any, Any], now: dt.datetime) -> Any:
@@ -828,6 +833,15 @@ def _run_import(
     mapping = options.mapping
     encoding = (mapping.encoding if mapping and mapping.encoding else "") or options.encoding
     delimiter = mapping.delimiter if mapping else ""
+    timings: dict[str, float] = {}
+    last = [time.monotonic()]
+
+    def lap(name: str) -> None:
+        now = time.monotonic()
+        timings[name] = round(timings.get(name, 0.0) + now - last[0], 3)
+        last[0] = now
+
+    outcome.timings = timings
     try:
         with transaction.atomic(), Source(path, encoding=encoding, delimiter=delimiter) as source:
             outcome.detected = source.detected.as_dict()
@@ -837,6 +851,7 @@ def _run_import(
             stage = Stage(plan)
             stage.create()
             outcome.rows_read = _read_into_stage(source, plan, stage, errors, progress)
+            lap("read")
             if errors.full:
                 outcome.errors_truncated = True
             else:
@@ -844,6 +859,7 @@ def _run_import(
                     errors.add(error)
                 for error in stage.missing_references():
                     errors.add(error)
+            lap("check")
             outcome.rejected = len(errors.lines)
             if errors.count and (errors.full or outcome.rejected > options.max_errors):
                 outcome.status = ImportStatus.REJECTED
@@ -855,19 +871,21 @@ def _run_import(
             merged = stage.drop_aliases() if kind.skip_aliases else 0
             outcome.created, outcome.updated, outcome.unchanged = stage.classify()
             outcome.unchanged += merged
+            lap("classify")
             if options.dry_run:
                 outcome.status = ImportStatus.VALIDATED
                 outcome.message = _("Dry run: the file is valid; nothing was written.")
                 raise _Rejected
             now = timezone.now()
             if outcome.created or outcome.updated:
-                stage.upsert(now)
+                stage.upsert(now, only_new=not (outcome.updated or outcome.unchanged))
                 if kind.refresh_aum:
                     refresh_aum(stage.customer_ids_sql())
                 if kind.refresh_summaries:
                     from bankcrm.insights.services import dashboard_summaries_refresh
 
                     dashboard_summaries_refresh()
+            lap("write")
             stage.drop()
             outcome.status = ImportStatus.SUCCEEDED
             note = (
@@ -898,6 +916,12 @@ def _run_import(
                 changes=_audit_changes(run, outcome),
                 purpose="import",
             )
+            last[0] = time.monotonic()
+        lap("commit")
+        outcome.seconds = time.monotonic() - started
+        run.finished_at = timezone.now()
+        run.detected = {**outcome.detected, "timings": timings}
+        run.save(update_fields=["finished_at", "detected"])
     except _Rejected:
         pass
     except FileError as exc:
