@@ -773,11 +773,12 @@ _ACTIVE: set[int] = set()  # runs this process is importing now (threads include
 def mark_interrupted_runs() -> int:
     """Runs left 'running' by a process that no longer exists on this machine: interrupted."""
     n = 0
-    for run in ImportRun.objects.filter(status=ImportStatus.RUNNING):
+    for run in ImportRun.objects.filter(status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]):
         alive = False
         if run.pid:
             if run.pid == os.getpid():
-                alive = run.pk in _ACTIVE
+                # This process's own queued runs are about to start on a thread.
+                alive = run.pk in _ACTIVE or run.status == ImportStatus.QUEUED
             else:
                 try:
                     os.kill(run.pid, 0)

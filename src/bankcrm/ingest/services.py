@@ -49,6 +49,7 @@ def import_run_create(
         mapping_name=mapping.name if mapping else "",
         created_by=actor if is_user else None,
         channel=channel,
+        pid=os.getpid(),
     )
 
 
