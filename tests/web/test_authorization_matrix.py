@@ -269,6 +269,14 @@ POLICY: dict[str, Route] = {
             Check("post", scoped(page(LOGGERS)), target="far"),
         ],
     ),
+    "customers:duplicates": Route(checks=[Check("get", page(IMPORT_VIEWERS))]),
+    "customers:merge": Route(
+        checks=[
+            Check("get", not_allowed_anon_login),
+            # Unknown customers: 404 for the one role that may merge, 403 for the rest.
+            Check("post", page(IMPORTERS, ok=404), data={"survivor": "0", "merged": "0"}),
+        ]
+    ),
     "imports:list": Route(
         checks=[
             Check("get", page(IMPORT_VIEWERS)),

@@ -42,6 +42,9 @@ CAN_VIEW_AUDIT = frozenset({Role.COMPLIANCE, Role.ADMIN})
 # Who may import core-banking files, and who may read the import runs and their error reports.
 CAN_IMPORT = frozenset({Role.ADMIN})
 CAN_VIEW_IMPORTS = frozenset({Role.ADMIN, Role.COMPLIANCE})
+# Data stewardship: who may review duplicate customers, and who may merge them.
+CAN_VIEW_DUPLICATES = frozenset({Role.ADMIN, Role.COMPLIANCE})
+CAN_MERGE_CUSTOMERS = frozenset({Role.ADMIN})
 
 
 def has_role(user: object, roles: frozenset[str]) -> bool:

@@ -1,11 +1,13 @@
 from django.urls import path
 
-from bankcrm.customers import views
+from bankcrm.customers import steward_views, views
 
 app_name = "customers"
 urlpatterns = [
     path("", views.customer_list_view, name="list"),
     path("new/", views.customer_create_view, name="create"),
+    path("duplicates/", steward_views.duplicate_list_view, name="duplicates"),
+    path("duplicates/merge/", steward_views.merge_view, name="merge"),
     path("<int:pk>/", views.customer_detail_view, name="detail"),
     path("<int:pk>/edit/", views.customer_edit_view, name="edit"),
     path("<int:pk>/reveal/", views.customer_reveal_view, name="reveal"),

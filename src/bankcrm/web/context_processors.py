@@ -6,7 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from bankcrm.core.roles import CAN_VIEW_AUDIT, CAN_VIEW_IMPORTS, has_role
+from bankcrm.core.roles import CAN_VIEW_AUDIT, CAN_VIEW_DUPLICATES, CAN_VIEW_IMPORTS, has_role
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -14,4 +14,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     return {
         "can_view_audit": has_role(user, CAN_VIEW_AUDIT),
         "can_view_imports": has_role(user, CAN_VIEW_IMPORTS),
+        "can_view_duplicates": has_role(user, CAN_VIEW_DUPLICATES),
     }

@@ -1,0 +1,268 @@
+"""Duplicate customers: finding candidates with their evidence, and merging two records.
+
+Candidates are found set-based (GROUP BY on indexed columns), never by comparing every pair.
+A merge moves everything that points at the merged customer to the survivor, keeps the merged
+record's customer number (and ID number) as an alias, and is audited. It refuses to merge two
+different resident ID numbers: those are two people, whatever their names say.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import Count, QuerySet
+from django.db.models.functions import Length
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from bankcrm.core.audit import audit_record, snapshot
+from bankcrm.core.models import AuditAction
+from bankcrm.customers.models import Customer, CustomerAlias, IdType
+
+RULES: dict[str, Any] = {
+    "resident_id": gettext_lazy("Same resident ID number"),
+    "name_mobile": gettext_lazy("Same name and mobile"),
+    "name_birth": gettext_lazy("Same name and birth date"),
+    "similar_name_mobile": gettext_lazy("Similar names, same mobile"),
+}
+STRENGTH = {"resident_id": 100, "name_mobile": 60, "name_birth": 40, "similar_name_mobile": 30}
+GROUP_LIMIT = 50  # customers sharing one value beyond this are a data problem, not duplicates
+
+
+class MergeRefused(ValidationError):
+    pass
+
+
+@dataclass
+class Evidence:
+    rule: str
+    value: str
+
+    @property
+    def label(self) -> str:
+        return str(RULES[self.rule])
+
+
+@dataclass
+class Candidate:
+    first: Customer
+    second: Customer
+    evidence: list[Evidence] = field(default_factory=list)
+
+    @property
+    def strength(self) -> int:
+        return sum(STRENGTH[e.rule] for e in self.evidence)
+
+    @property
+    def blocked(self) -> str:
+        """Why these two cannot be merged ('' when they can)."""
+        try:
+            merge_check(survivor=self.first, merged=self.second)
+        except MergeRefused as exc:
+            return " ".join(exc.messages)
+        return ""
+
+
+def _similar(a: str, b: str) -> bool:
+    """Chinese names that are probably the same: one character apart, or one inside the other."""
+    if a == b or not a or not b:
+        return False
+    if a in b or b in a:
+        return True
+    if len(a) != len(b) or not 2 <= len(a) <= 4:
+        return False
+    return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+
+
+def _groups(customers: QuerySet[Customer], *fields: str) -> Iterable[tuple[Any, ...]]:
+    """Values of ``fields`` shared by 2..GROUP_LIMIT customers."""
+    qs = customers
+    for f in fields:
+        qs = qs.exclude(**{f: ""}) if f != "birth_date" else qs.exclude(birth_date__isnull=True)
+    return (
+        qs.values_list(*fields)
+        .annotate(n=Count("id"))
+        .filter(n__gt=1, n__lte=GROUP_LIMIT)
+        .order_by()
+        .values_list(*fields)
+    )
+
+
+def duplicate_candidates(
+    *, customers: QuerySet[Customer] | None = None, limit: int = 200
+) -> list[Candidate]:
+    """Pairs of customers that are probably one person, strongest evidence first."""
+    base = customers if customers is not None else Customer.objects.all()
+    pairs: dict[tuple[int, int], list[Evidence]] = {}
+    members: dict[int, Customer] = {}
+
+    def add(group: list[Customer], rule: str, value: str, *, similar: bool = False) -> None:
+        group = sorted(group, key=lambda c: c.pk)
+        for i, a in enumerate(group):
+            members[a.pk] = a
+            for b in group[i + 1 :]:
+                if similar and not _similar(a.name_zh, b.name_zh):
+                    continue
+                if not similar and rule == "resident_id" and a.id_type != b.id_type:
+                    continue
+                pairs.setdefault((a.pk, b.pk), []).append(Evidence(rule, value))
+
+    def fetch(**lookup: Any) -> list[Customer]:
+        return list(base.filter(**lookup).select_related("branch"))
+
+    residents = base.filter(id_type=IdType.RESIDENT_ID)
+    for (number,) in _groups(residents, "id_number"):
+        add(fetch(id_type=IdType.RESIDENT_ID, id_number=number), "resident_id", number)
+    for name, mobile in _groups(base, "name_zh", "mobile"):
+        add(fetch(name_zh=name, mobile=mobile), "name_mobile", f"{name} · {mobile}")
+    for name, birth in _groups(base, "name_zh", "birth_date"):
+        add(fetch(name_zh=name, birth_date=birth), "name_birth", f"{name} · {birth:%Y-%m-%d}")
+    short = base.annotate(name_len=Length("name_zh")).filter(name_len__lte=8)
+    for (mobile,) in _groups(short, "mobile"):
+        add(fetch(mobile=mobile), "similar_name_mobile", mobile, similar=True)
+    out = [Candidate(members[a], members[b], ev) for (a, b), ev in pairs.items()]
+    out.sort(key=lambda c: (-c.strength, c.first.pk, c.second.pk))
+    return out[:limit]
+
+
+def merge_check(*, survivor: Customer, merged: Customer) -> None:
+    """Raise MergeRefused when the two records must not be merged."""
+    if survivor.pk == merged.pk:
+        raise MergeRefused(_("A customer cannot be merged into itself."), code="same")
+    if survivor.kind != merged.kind:
+        raise MergeRefused(
+            _("An individual and a corporate customer cannot be merged."), code="kind"
+        )
+    if (
+        survivor.id_type == IdType.RESIDENT_ID
+        and merged.id_type == IdType.RESIDENT_ID
+        and survivor.id_number
+        and merged.id_number
+        and survivor.id_number != merged.id_number
+    ):
+        raise MergeRefused(
+            _("These customers have different resident ID numbers: they are two people."),
+            code="resident_id",
+        )
+
+
+# Blank fields of the survivor that the merged record may fill.
+FILLABLE = (
+    "name_en",
+    "birth_date",
+    "mobile",
+    "email",
+    "address",
+    "occupation",
+    "income_band",
+)
+
+
+@dataclass
+class MergeResult:
+    survivor: Customer
+    merged_no: str
+    moved: dict[str, int]
+    dropped: dict[str, int]
+    filled: list[str]
+
+
+def _relations() -> list[models.ForeignKey[Any, Any]]:
+    out = []
+    for rel in Customer._meta.get_fields(include_hidden=True):
+        if isinstance(rel, models.ManyToOneRel) and isinstance(rel.field, models.ForeignKey):
+            out.append(rel.field)
+    return out
+
+
+def _unique_sets(model: type[models.Model], fk: str) -> list[list[str]]:
+    sets = []
+    for c in model._meta.constraints:
+        fields = list(getattr(c, "fields", ()) or ())
+        if isinstance(c, models.UniqueConstraint) and fk in fields:
+            sets.append(fields)
+    return sets
+
+
+@transaction.atomic
+def customer_merge(*, survivor: Customer, merged: Customer, actor: Any, reason: str) -> MergeResult:
+    """Merge ``merged`` into ``survivor``: move its records, keep its numbers as aliases."""
+    if not reason.strip():
+        raise MergeRefused(_("Give the reason for the merge."), code="reason")
+    locked = {
+        c.pk: c
+        for c in Customer.objects.select_for_update().filter(pk__in=[survivor.pk, merged.pk])
+    }
+    if len(locked) != 2:
+        raise MergeRefused(_("One of the customers no longer exists."), code="gone")
+    survivor, merged = locked[survivor.pk], locked[merged.pk]
+    merge_check(survivor=survivor, merged=merged)
+    before = snapshot(merged)
+    moved: dict[str, int] = {}
+    dropped: dict[str, int] = {}
+    for fk in _relations():
+        model = fk.model
+        label = model._meta.label_lower
+        rows = model._default_manager.filter(**{fk.name: merged})
+        for fields in _unique_sets(model, fk.name):
+            others = [f for f in fields if f != fk.name]
+            taken = model._default_manager.filter(**{fk.name: survivor}).values_list(*others)
+            clash = [
+                pk for pk, *values in rows.values_list("pk", *others) if tuple(values) in set(taken)
+            ]
+            if clash:
+                dropped[label] = (
+                    dropped.get(label, 0) + model._default_manager.filter(pk__in=clash).delete()[0]
+                )
+        n = rows.update(**{fk.name: survivor})
+        if n:
+            moved[label] = n
+    filled = [f for f in FILLABLE if not getattr(survivor, f) and getattr(merged, f)]
+    for f in filled:
+        setattr(survivor, f, getattr(merged, f))
+    if not survivor.id_number and merged.id_number:
+        survivor.id_type, survivor.id_number = merged.id_type, merged.id_number
+        survivor.id_last4 = merged.id_last4
+        filled.append("id_number")
+    survivor.save()
+    CustomerAlias.objects.create(
+        customer=survivor,
+        customer_no=merged.customer_no,
+        id_number=merged.id_number,
+        source="merge",
+        merged_at=timezone.now(),
+    )
+    merged_no, merged_pk = merged.customer_no, merged.pk
+    Customer.objects.filter(pk=merged_pk).delete()
+    from bankcrm.banking.services import customer_refresh_aum
+
+    customer_refresh_aum(customer=survivor)
+    audit_record(
+        actor=actor,
+        action=AuditAction.DELETE,
+        object_type="customers.customer",
+        object_id=str(merged_pk),
+        customer_id=merged_pk,
+        changes={"merged_into": survivor.customer_no, "record": before},
+        purpose=reason,
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=survivor,
+        customer_id=survivor.pk,
+        changes={
+            "merged": merged_no,
+            "moved": moved,
+            "dropped_duplicates": dropped,
+            "filled": filled,
+            "reason": reason,
+        },
+        purpose="merge",
+    )
+    return MergeResult(survivor, merged_no, moved, dropped, filled)

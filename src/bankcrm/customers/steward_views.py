@@ -1,0 +1,98 @@
+"""Data stewardship pages: duplicate customers with their evidence, and the merge."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+
+from bankcrm.core.audit import audit_record
+from bankcrm.core.masking import mask_mobile, mask_resident_id
+from bankcrm.core.models import AuditAction
+from bankcrm.core.roles import CAN_MERGE_CUSTOMERS, CAN_VIEW_DUPLICATES, has_role
+from bankcrm.customers.merging import Candidate, MergeRefused, customer_merge, duplicate_candidates
+from bankcrm.customers.models import Customer
+
+
+def _shown(candidate: Candidate) -> list[str]:
+    """The evidence as staff see it: identity numbers and mobiles masked."""
+    out = []
+    for e in candidate.evidence:
+        value = e.value
+        if e.rule == "resident_id":
+            value = mask_resident_id(value)
+        elif e.rule in ("name_mobile", "similar_name_mobile"):
+            head, _sep, mobile = value.rpartition(" · ")
+            value = f"{head} · {mask_mobile(mobile)}" if head else mask_mobile(value)
+        out.append(f"{e.label}: {value}")
+    return out
+
+
+@login_required
+@require_safe
+def duplicate_list_view(request: HttpRequest) -> HttpResponse:
+    if not has_role(request.user, CAN_VIEW_DUPLICATES):
+        raise PermissionDenied
+    candidates = duplicate_candidates(limit=200)
+    audit_record(
+        actor=request.user,
+        action=AuditAction.VIEW,
+        object_type="customers.duplicates",
+        changes={"pairs": len(candidates)},
+        purpose="data stewardship",
+    )
+    rows: list[dict[str, Any]] = [
+        {
+            "c": c,
+            "evidence": _shown(c),
+            "people": [
+                {
+                    "customer": x,
+                    "id": mask_resident_id(x.id_number),
+                    "mobile": mask_mobile(x.mobile),
+                    "accounts": x.accounts.count(),
+                }
+                for x in (c.first, c.second)
+            ],
+        }
+        for c in candidates
+    ]
+    return render(
+        request,
+        "customers/duplicates.html",
+        {"rows": rows, "can_merge": has_role(request.user, CAN_MERGE_CUSTOMERS)},
+    )
+
+
+@login_required
+@require_POST
+def merge_view(request: HttpRequest) -> HttpResponse:
+    if not has_role(request.user, CAN_MERGE_CUSTOMERS):
+        raise PermissionDenied
+    try:
+        survivor = Customer.objects.get(pk=int(request.POST.get("survivor", "")))
+        merged = Customer.objects.get(pk=int(request.POST.get("merged", "")))
+    except (ValueError, Customer.DoesNotExist):
+        raise Http404(_("No such customer.")) from None
+    try:
+        result = customer_merge(
+            survivor=survivor,
+            merged=merged,
+            actor=request.user,
+            reason=request.POST.get("reason", ""),
+        )
+    except MergeRefused as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("customers:duplicates")
+    messages.success(
+        request,
+        _("%(merged)s was merged into %(survivor)s; its number is kept as an alias.")
+        % {"merged": result.merged_no, "survivor": result.survivor.customer_no},
+    )
+    return redirect(result.survivor.get_absolute_url())
