@@ -3,7 +3,9 @@
 Prints the demo-generation rate, then search and Customer 360 latency (p50/p95/p99) through
 the whole Django stack (test client: URL routing, middleware, scope, templates, audit write),
 then analytics: RFM at 1M rows, BG/NBD against Lifetimes (its own virtualenv, created on
-first use), and a full `bankcrm analytics run` with per-stage timings and peak RSS.
+first use), and a full `bankcrm analytics run` with per-stage timings and peak RSS; then
+the import benchmark (`benchmarks/bench_ingest.py`: 5,000,000 transactions against a bare
+COPY, peak RSS, re-import).
 
 Environment: BANKCRM_DATABASE_URL (PostgreSQL), BENCH_CUSTOMERS (default 1,000,000),
 BENCH_MONTHS (default 12), BENCH_SAMPLES (default 300), BENCH_REBUILD=1 to rebuild.
@@ -161,6 +163,14 @@ def main() -> None:
     print(f"  API   {percentiles(lat)}")
 
     bench_analytics(bankcrm)
+
+    # The import benchmark uses its own database (a 20,000-customer bank) so that it measures
+    # the same thing whatever the size of the benchmark bank.
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench_ingest
+
+    print()
+    bench_ingest.main()
 
 
 MEASURE_RSS = """
