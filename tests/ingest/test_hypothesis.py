@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import io
 import itertools
+import os
 from decimal import Decimal
 
 import pytest
@@ -37,7 +38,7 @@ FULLWIDTH = str.maketrans("0123456789.,", "０１２３４５６７８９．，"
 _serial = itertools.count()
 
 FUZZ = settings(
-    max_examples=40,
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "40")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

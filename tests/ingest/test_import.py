@@ -515,3 +515,14 @@ def test_rows_for_a_merged_customer_number_attach_to_the_survivor(tmp_path):
     )
     assert import_path(KINDS["accounts"], accounts).landed
     assert Account.objects.get(account_no="6222000000000099").customer == survivor
+
+
+@pytest.mark.django_db
+def test_nul_characters_are_rejected_cleanly(tmp_path):
+    path = tmp_path / "b.csv"
+    path.write_bytes(b"code,name_zh,no\x00te\nX\x001,name,\nX2,ok,\n")
+    outcome = import_path(KINDS["branches"], path)
+    assert outcome.status == ImportStatus.REJECTED
+    assert [(e.line, e.column) for e in outcome.errors] == [(2, "code")]
+    assert "NUL" in outcome.errors[0].reason and "\x00" not in outcome.errors[0].value
+    assert ImportRun.objects.get(pk=outcome.run_id).detected["ignored_columns"] == ["note"]

@@ -230,6 +230,8 @@ def _parser(col: Column, mapping: Mapping | None) -> Callable[[Any], Any]:
 
         def base(value: Any) -> str:
             text = value.strip() if isinstance(value, str) else parsing.clean_text(value)
+            if "\x00" in text:
+                raise parsing.CellError(_("The value contains a NUL character."))
             if limit and len(text) > limit:
                 raise parsing.CellError(
                     _("“%(value)s” is longer than %(limit)d characters.")
@@ -655,6 +657,13 @@ class _Errors:
         self.count = 0
 
     def add(self, error: RowError) -> None:
+        if "\x00" in error.value or "\x00" in error.reason:  # not storable in PostgreSQL text
+            error = RowError(
+                error.line,
+                error.column,
+                error.value.replace("\x00", "\\0"),
+                error.reason.replace("\x00", "\\0"),
+            )
         self.count += 1
         self.lines.add(error.line)
         if len(self.items) < KEEP_ERRORS:

@@ -168,7 +168,7 @@ class Source:
             self._parquet = pq.ParquetFile(source)
         except Exception as exc:
             raise FileError(_("The Parquet file cannot be read: %s") % exc) from None
-        self.detected.header = list(self._parquet.schema_arrow.names)
+        self.detected.header = [n.replace("\x00", "") for n in self._parquet.schema_arrow.names]
 
     def _open_csv(self, stream: Any) -> None:
         sample = stream.peek(SAMPLE_BYTES)[:SAMPLE_BYTES]
@@ -200,7 +200,7 @@ class Source:
         self.detected.delimiter = delimiter
         self._first = first
         header = next(csv.reader([first], delimiter=delimiter))
-        self.detected.header = [h.strip().lstrip("\ufeff") for h in header]
+        self.detected.header = [h.replace("\x00", "").strip().lstrip("\ufeff") for h in header]
 
     def _decode_message(self, encoding: str) -> str:
         return _(
