@@ -104,3 +104,13 @@ def test_api_starts_a_job_and_reports_its_status(bank):
     assert response.status_code == 400 and "kind" in response.json()["errors"]
     listing = client.get("/api/v1/imports").json()
     assert [r["status"] for r in listing] == ["validated", "rejected"]
+
+
+@pytest.mark.django_db
+def test_uploads_over_the_limit_are_refused(bank, settings):
+    settings.BANKCRM_IMPORT_MAX_UPLOAD = 10
+    client = Client()
+    client.force_login(bank.admin)
+    response = upload(client, GOOD)
+    assert response.status_code == 200 and "bankcrm import" in response.content.decode()
+    assert not ImportRun.objects.exists()

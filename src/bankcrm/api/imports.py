@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
@@ -90,6 +91,8 @@ def create_import(
         raise ValidationError({"kind": [_("Unknown kind; one of: %s") % ", ".join(KINDS)]})
     if max_errors < 0:
         raise ValidationError({"max_errors": [_("Must be 0 or more.")]})
+    if (file.size or 0) > settings.BANKCRM_IMPORT_MAX_UPLOAD:
+        raise ValidationError({"file": [_("The file is too large; use `bankcrm import`.")]})
     if encoding not in ("auto", "utf-8", "gb18030"):
         raise ValidationError({"encoding": [_("auto, utf-8 or gb18030.")]})
     run = import_run_create(

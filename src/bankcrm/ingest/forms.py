@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
 from bankcrm.ingest.specs import KINDS
@@ -22,3 +26,13 @@ class ImportForm(forms.Form):
         initial=0,
         help_text=_("0: the file lands whole or not at all."),
     )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        limit = settings.BANKCRM_IMPORT_MAX_UPLOAD
+        if upload.size > limit:
+            raise forms.ValidationError(
+                _("The file is larger than %(limit)s; import it with `bankcrm import` instead.")
+                % {"limit": filesizeformat(limit)}
+            )
+        return upload
