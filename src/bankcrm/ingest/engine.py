@@ -682,19 +682,28 @@ def _read_into_stage(
     check = kind.check
     present = plan.present
     columns = plan.columns
-    steps = list(
-        zip(plan.sources, plan.constants, plan.parsers, columns, plan.empties, strict=True)
-    )
+    width = plan.width
+    # Each column reads the row at an index; constants from a mapping follow the file's cells.
+    extra: list[Any] = []
+    indexes: list[int] = []
+    for index, constant in zip(plan.sources, plan.constants, strict=True):
+        if index < 0:
+            indexes.append(width + len(extra))
+            extra.append(constant)
+        else:
+            indexes.append(index)
+    fast = list(zip(indexes, plan.parsers, strict=True))
+    steps = list(zip(indexes, plan.parsers, columns, plan.empties, strict=True))
     names = [c.attname if c.ref is None else f"ref_{c.name}" for c in columns]
     derived = plan.derived
-    width = plan.width
     total = source.total_bytes
     batch: list[list[Any]] = []
     rows = 0
     next_tick = time.monotonic() + 0.5
+    csv_file = source.detected.format == "csv"
     for line, cells in source.rows():
         rows += 1
-        if len(cells) != width and source.detected.format == "csv":
+        if csv_file and len(cells) != width:
             errors.add(
                 RowError(
                     line,
@@ -705,27 +714,38 @@ def _read_into_stage(
                 )
             )
             continue
-        values: list[Any] = [line]
-        bad = False
-        for index, constant, parse, col, empty in steps:
-            raw = constant if index < 0 else cells[index]
-            try:
-                value = parse(raw)
-            except parsing.CellError as exc:
-                errors.add(RowError(line, col.name, parsing.clean_text(raw)[:200], str(exc)))
-                bad = True
+        if extra:
+            cells = cells + extra
+        # The common case first: every cell parses and none is empty.
+        try:
+            parsed = [parse(cells[i]) for i, parse in fast]
+            clean = None not in parsed and "" not in parsed
+        except parsing.CellError:
+            clean = False
+        if clean:
+            values: list[Any] = [line, *parsed]
+        else:
+            values = [line]
+            bad = False
+            for index, parse, col, empty in steps:
+                raw = cells[index]
+                try:
+                    value = parse(raw)
+                except parsing.CellError as exc:
+                    errors.add(RowError(line, col.name, parsing.clean_text(raw)[:200], str(exc)))
+                    bad = True
+                    continue
+                if value is None or value == "":
+                    if col.required:
+                        errors.add(RowError(line, col.name, "", _("A value is required.")))
+                        bad = True
+                        continue
+                    value = empty
+                values.append(value)
+            if bad:
+                if errors.full:
+                    break
                 continue
-            if col.required and (value is None or value == ""):
-                errors.add(RowError(line, col.name, "", _("A value is required.")))
-                bad = True
-                continue
-            if value is None or value == "":
-                value = empty
-            values.append(value)
-        if bad:
-            if errors.full:
-                break
-            continue
         if check is not None:
             row = dict(zip(names, values[1:], strict=True))
             problems = check(row, present)
