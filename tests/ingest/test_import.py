@@ -198,6 +198,15 @@ def test_changed_row_is_updated_and_only_the_file_columns_change(tmp_path):
         before.birth_date,
     )
     assert after.updated_at > before.updated_at
+    # Each customer the imports created or changed has its own audit event.
+    events = AuditEvent.objects.filter(
+        object_type="customers.customer", purpose__startswith="import run"
+    )
+    assert events.filter(action="create").count() == 3
+    (change,) = events.filter(action="update")
+    assert change.customer_id == after.pk
+    assert change.changes["mobile"] == [before.mobile, "13800000000"]
+    assert set(change.changes) == {"import_run", "mobile"}
 
 
 @pytest.mark.django_db

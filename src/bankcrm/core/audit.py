@@ -33,6 +33,11 @@ def reset_request_context(token: contextvars.Token[RequestContext | None]) -> No
     _context.reset(token)
 
 
+def current_context() -> RequestContext:
+    """Where the current change comes from (the request's address and channel, or the CLI)."""
+    return _context.get() or _CLI
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
@@ -89,4 +94,14 @@ def audit_record(
     )
 
 
-__all__ = ["AuditAction", "audit_record", "diff", "snapshot", "RequestContext"]
+jsonable = _jsonable
+
+__all__ = [
+    "AuditAction",
+    "RequestContext",
+    "audit_record",
+    "current_context",
+    "diff",
+    "jsonable",
+    "snapshot",
+]

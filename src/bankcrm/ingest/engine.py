@@ -32,8 +32,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bankcrm.banking.models import AUM_CATEGORIES, Account, AccountStatus, Product
-from bankcrm.core.audit import audit_record
-from bankcrm.core.models import AuditAction
+from bankcrm.core.audit import audit_record, current_context, jsonable
+from bankcrm.core.models import AuditAction, AuditEvent
 from bankcrm.customers.models import Customer, CustomerAlias
 from bankcrm.ingest import parsing
 from bankcrm.ingest.mapping import Mapping
@@ -613,6 +613,38 @@ class Stage:
             return ""
         raise ValueError(f"{f.attname} needs a value")
 
+    def audit_rows(self, run_id: int, actor: Any, now: dt.datetime) -> int:
+        """One audit event per record this import changes (before → after of each column)."""
+        select, targets = self.resolved()
+        table = q(self.model._meta.db_table)
+        pk = q(str(self.model._meta.pk.column))
+        compare = self._compare_columns(targets)
+        if not compare:
+            return 0
+        on = " AND ".join(f"t.{q(c)} = r.{q(c)}" for c in self.kind.conflict)
+        olds = ", ".join(f"t.{q(c)}" for c in compare)
+        news = ", ".join(f"r.{q(c)}" for c in compare)
+        sql = (
+            f"SELECT t.{pk}, {olds}, {news} FROM ({select}) r "  # noqa: S608
+            f"JOIN {table} t ON {on} WHERE {_distinct('t', 'r', compare)}"
+        )
+        return _write_audit(self.model, sql, [], compare, run_id, actor, now, AuditAction.UPDATE)
+
+    def audit_created(self, run_id: int, actor: Any, now: dt.datetime) -> int:
+        """One audit event per record this import created (rows stamped with this import's time)."""
+        table = q(self.model._meta.db_table)
+        pk = q(str(self.model._meta.pk.column))
+        key = self.kind.conflict[0]
+        stage_key = q(self._stage_col(self.kind.key[0]))
+        sql = (
+            f"SELECT t.{pk} FROM {table} t WHERE t.created_at = %s "  # noqa: S608
+            f"AND t.{q(key)} IN (SELECT {stage_key} FROM {q(STAGE)})"
+        )
+        field = self.model._meta.get_field("created_at")
+        assert isinstance(field, models.Field)
+        params = [field.get_db_prep_save(now, connection)]
+        return _write_audit(self.model, sql, params, [], run_id, actor, now, AuditAction.CREATE)
+
     def drop_aliases(self) -> int:
         """Remove rows whose customer number now belongs to a merged-away record."""
         alias = q(CustomerAlias._meta.db_table)
@@ -627,6 +659,66 @@ class Stage:
         select, targets = self.resolved()
         assert "customer_id" in targets
         return f"SELECT r.customer_id FROM ({select}) r"  # noqa: S608
+
+
+def _write_audit(
+    model: type[models.Model],
+    sql: str,
+    params: list[Any],
+    columns: list[str],
+    run_id: int,
+    actor: Any,
+    now: dt.datetime,
+    action: str,
+) -> int:
+    from bankcrm.core.bulk import bulk_insert
+
+    ctx = current_context()
+    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    label = model._meta.label_lower
+    customer = model is Customer
+    purpose = f"import run {run_id}"
+    n = len(columns)
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        with connection.cursor() as cur:
+            cur.execute(sql, params)
+            while chunk := cur.fetchmany(BATCH_ROWS):
+                for pk, *values in chunk:
+                    changes: dict[str, Any] = {"import_run": run_id}
+                    for i, column in enumerate(columns):
+                        before, after = jsonable(values[i]), jsonable(values[n + i])
+                        if before != after:
+                            changes[column] = [before, after]
+                    yield (
+                        now,
+                        actor.pk if is_user else None,
+                        actor.username if is_user else "",
+                        action,
+                        label,
+                        str(pk),
+                        pk if customer else None,
+                        ctx.ip_address,
+                        ctx.channel,
+                        purpose,
+                        changes,
+                    )
+
+    cols = [
+        "at",
+        "actor_id",
+        "actor_username",
+        "action",
+        "object_type",
+        "object_id",
+        "customer_id",
+        "ip_address",
+        "channel",
+        "purpose",
+        "changes",
+    ]
+    # Read everything first: one connection cannot stream a SELECT and COPY at once.
+    return bulk_insert(AuditEvent, cols, list(rows()))
 
 
 def refresh_aum(customer_ids_sql: str) -> None:
@@ -907,8 +999,13 @@ def _run_import(
                 outcome.message = _("Dry run: the file is valid; nothing was written.")
                 raise _Rejected
             now = timezone.now()
+            audited = kind.audit_rows and (outcome.created or outcome.updated)
+            if audited and outcome.updated:
+                stage.audit_rows(run.pk, actor, now)
             if outcome.created or outcome.updated:
                 stage.upsert(now, only_new=not (outcome.updated or outcome.unchanged))
+                if audited and outcome.created:
+                    stage.audit_created(run.pk, actor, now)
                 if kind.refresh_aum:
                     refresh_aum(stage.customer_ids_sql())
                 if kind.refresh_summaries:

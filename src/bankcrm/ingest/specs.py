@@ -123,6 +123,8 @@ class Kind:
     refresh_summaries: bool = False
     # Rows naming a number merged into another customer are skipped (kept as that alias).
     skip_aliases: bool = False
+    # Personal data: one audit event per record created or changed (others: one per run).
+    audit_rows: bool = False
 
     def column(self, name: str) -> Column:
         for col in self.columns:
@@ -291,6 +293,7 @@ CUSTOMERS = Kind(
     check=_customer_check,
     refresh_summaries=True,
     skip_aliases=True,
+    audit_rows=True,
 )
 
 GROUPS = Kind(
