@@ -133,3 +133,20 @@ def test_demo_through_the_importer_equals_the_direct_build(tmp_path):
     direct = bank_fingerprint()
     for table in direct:
         assert through_import[table] == direct[table], table
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_card_systems_file_brings_duplicates_for_the_data_steward(tmp_path):
+    from bankcrm.customers.merging import duplicate_candidates
+
+    load_demo_bank(config=CONFIG, export_dir=tmp_path, second_source=True)
+    assert (
+        (tmp_path / "card_customers.csv").read_bytes().decode("gb18030").startswith("CARD_CUST_ID|")
+    )
+    cards = Customer.objects.filter(customer_no__startswith="CARD")
+    assert cards.count() >= 2
+    pairs = [c for c in duplicate_candidates() if c.second.customer_no.startswith("CARD")]
+    assert {c.second.customer_no for c in pairs} == set(cards.values_list("customer_no", flat=True))
+    rules = {e.rule for c in pairs for e in c.evidence}
+    assert {"resident_id", "name_mobile"} <= rules
+    assert ImportRun.objects.filter(mapping_name="card_customers.toml", status="succeeded").exists()

@@ -413,6 +413,7 @@ def test_date_and_amount_spellings():
     money = decimal_parser(places=2, max_digits=18)
     for text in ("1,234.50", "１，２３４．５０", "¥1234.5", "1234.50元"):
         assert money(text) == Decimal("1234.50"), text
+    assert parse_date("05/03/2024", "%d/%m/%Y") == parse_date("2024-03-05", "%d/%m/%Y")
     assert parse_month("202403") == parse_month("2024-03-31") == dt.date(2024, 3, 1)
     moment = parse_datetime("20240305 141500")
     assert moment is not None and (moment.hour, moment.minute) == (14, 15)

@@ -10,6 +10,7 @@ ids translated to the imported rows.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from bankcrm.demo.generator import (
 )
 from bankcrm.demo.models import CustomerTruth
 from bankcrm.ingest.engine import Outcome
+from bankcrm.ingest.mapping import load_mapping
 from bankcrm.ingest.services import import_path
 from bankcrm.ingest.specs import KINDS, Kind
 from bankcrm.interactions.models import Interaction, Task
@@ -236,8 +238,14 @@ def load_demo_bank(
     export_dir: Path,
     on_progress: Callable[[int], None] | None = None,
     on_import: Callable[[str, Outcome], None] | None = None,
+    second_source: bool = False,
 ) -> BuildResult:
-    """Export the demo bank to files and import them; the database must hold no customers."""
+    """Export the demo bank to files and import them; the database must hold no customers.
+
+    With ``second_source``, a card system's customer file (its own columns, codes and
+    encoding, read through a mapping) adds a few records of customers the bank already has:
+    the duplicates a data steward reviews.
+    """
     started = time.perf_counter()
     if bank_exists():
         raise DemoBankError("The database already holds customers.")
@@ -254,6 +262,15 @@ def load_demo_bank(
                     f"The demo's {name} file did not import: {outcome.message} {first}"
                 )
             counts[KINDS[name].model._meta.db_table] = outcome.created
+        if second_source:
+            path, mapping_path = write_card_system_customers(export_dir, seed=config.seed)
+            outcome = import_path(
+                KINDS["customers"], path, mapping=load_mapping(mapping_path), channel="demo"
+            )
+            if on_import is not None:
+                on_import("card customers", outcome)
+            if not outcome.landed:
+                raise DemoBankError(f"The card system's file did not import: {outcome.message}")
         # Staff from an HR file cannot log in; the demo's do, with the demo password.
         users = {u.username: u for u in User.objects.all()}
         for batch in export.staff:
@@ -283,9 +300,80 @@ def load_demo_bank(
     )
 
 
-def _utc(value: Any) -> Any:
-    import datetime as dt
+CARD_MAPPING = """# The card system's customer export: its own column names, codes and date format.
+kind = "customers"
+encoding = "gb18030"
+delimiter = "|"
+date_format = "%d/%m/%Y"
 
+[columns]
+CARD_CUST_ID = "customer_no"
+HOLDER_NAME = "name_zh"
+SEX_CD = "gender"
+BIRTH_DT = "birth_date"
+CERT_NO = "id_number"
+MOBILE_NO = "mobile"
+OPEN_ORG = "branch"
+OPEN_DT = "onboarded_on"
+
+[values.gender]
+1 = "male"
+2 = "female"
+"""
+
+
+def write_card_system_customers(export_dir: Path, *, seed: int) -> tuple[Path, Path]:
+    """A card system's customer file naming about one customer in 200 again, under its own
+    numbers: some with the same resident ID, some with the same name and mobile, some with
+    a one-character slip in the name."""
+    rng = np.random.default_rng([seed, 2024])
+    source = export_dir / "customers.csv"
+    with source.open(encoding="utf-8", newline="") as f:
+        people = [r for r in csv.DictReader(f) if r["kind"] == "individual" and r["mobile"]]
+    picked = rng.choice(len(people), size=max(4, len(people) // 200), replace=False)
+    rows = []
+    for n, i in enumerate(sorted(picked.tolist())):
+        p = people[i]
+        name = p["name_zh"]
+        how = n % 3
+        cert = p["id_number"] if how == 0 else ""
+        if how == 2 and len(name) >= 2:  # a typo in the given name, same mobile
+            name = name[:-1] + ("晓" if name[-1] != "晓" else "小")
+        birth = dt.date.fromisoformat(p["birth_date"]) if p["birth_date"] else None
+        rows.append(
+            [
+                f"CARD{n + 1:07d}",
+                name,
+                "1" if p["gender"] == "male" else "2",
+                birth.strftime("%d/%m/%Y") if birth else "",
+                cert,
+                p["mobile"],
+                p["branch"],
+                dt.date.fromisoformat(p["onboarded_on"]).strftime("%d/%m/%Y"),
+            ]
+        )
+    path = export_dir / "card_customers.csv"
+    with path.open("w", encoding="gb18030", newline="") as f:
+        out = csv.writer(f, delimiter="|")
+        out.writerow(
+            [
+                "CARD_CUST_ID",
+                "HOLDER_NAME",
+                "SEX_CD",
+                "BIRTH_DT",
+                "CERT_NO",
+                "MOBILE_NO",
+                "OPEN_ORG",
+                "OPEN_DT",
+            ]
+        )
+        out.writerows(rows)
+    mapping = export_dir / "card_customers.toml"
+    mapping.write_text(CARD_MAPPING, encoding="utf-8")
+    return path, mapping
+
+
+def _utc(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return value.replace(tzinfo=dt.UTC)
     return value

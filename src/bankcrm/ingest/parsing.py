@@ -64,10 +64,13 @@ def parse_date_text(text: str, fmt: str | None = None) -> dt.date:
         try:
             return dt.datetime.strptime(text, fmt).date()
         except ValueError:
-            raise CellError(
-                _("“%(value)s” does not match the date format %(format)s.")
-                % {"value": raw, "format": fmt}
-            ) from None
+            try:  # the standard, unambiguous spellings are still accepted
+                return parse_date_text(text)
+            except CellError:
+                raise CellError(
+                    _("“%(value)s” does not match the date format %(format)s.")
+                    % {"value": raw, "format": fmt}
+                ) from None
     if len(text) == 10 and text[4] == "-" and text[7] == "-":
         try:
             return dt.date.fromisoformat(text)

@@ -201,7 +201,11 @@ class Command(BaseCommand):
 
         with bar:
             result = load_demo_bank(
-                config=config, export_dir=export_dir, on_progress=bar.update, on_import=imported
+                config=config,
+                export_dir=export_dir,
+                on_progress=bar.update,
+                on_import=imported,
+                second_source=True,
             )
         self.stdout.write(f"Export files (imported through bankcrm import): {export_dir}")
         return result
