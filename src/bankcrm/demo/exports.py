@@ -271,6 +271,7 @@ def load_demo_bank(
                 on_import("card customers", outcome)
             if not outcome.landed:
                 raise DemoBankError(f"The card system's file did not import: {outcome.message}")
+            counts["customers_customer (card system)"] = outcome.created
         # Staff from an HR file cannot log in; the demo's do, with the demo password.
         users = {u.username: u for u in User.objects.all()}
         for batch in export.staff:
