@@ -115,15 +115,25 @@ def duplicate_candidates(
     def fetch(**lookup: Any) -> list[Customer]:
         return list(base.filter(**lookup).select_related("branch"))
 
+    # Strongest rule first; once `limit` pairs are found, weaker groups are not fetched (one
+    # query per group, so the page stays fast however many duplicates a bank has).
     residents = base.filter(id_type=IdType.RESIDENT_ID)
     for (number,) in _groups(residents, "id_number"):
+        if len(pairs) >= limit:
+            break
         add(fetch(id_type=IdType.RESIDENT_ID, id_number=number), "resident_id", number)
     for name, mobile in _groups(base, "name_zh", "mobile"):
+        if len(pairs) >= limit:
+            break
         add(fetch(name_zh=name, mobile=mobile), "name_mobile", f"{name} · {mobile}")
     for name, birth in _groups(base, "name_zh", "birth_date"):
+        if len(pairs) >= limit:
+            break
         add(fetch(name_zh=name, birth_date=birth), "name_birth", f"{name} · {birth:%Y-%m-%d}")
     short = base.annotate(name_len=Length("name_zh")).filter(name_len__lte=8)
     for (mobile,) in _groups(short, "mobile"):
+        if len(pairs) >= limit:
+            break
         add(fetch(mobile=mobile), "similar_name_mobile", mobile, similar=True)
     out = [Candidate(members[a], members[b], ev) for (a, b), ev in pairs.items()]
     out.sort(key=lambda c: (-c.strength, c.first.pk, c.second.pk))

@@ -7,11 +7,13 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from bankcrm.banking.models import Account
 from bankcrm.core.audit import audit_record
 from bankcrm.core.masking import mask_mobile, mask_resident_id
 from bankcrm.core.models import AuditAction
@@ -47,6 +49,13 @@ def duplicate_list_view(request: HttpRequest) -> HttpResponse:
         changes={"pairs": len(candidates)},
         purpose="data stewardship",
     )
+    ids = {x.pk for c in candidates for x in (c.first, c.second)}
+    accounts = dict(
+        Account.objects.filter(customer_id__in=ids)
+        .values_list("customer_id")
+        .annotate(n=Count("id"))
+        .values_list("customer_id", "n")
+    )
     rows: list[dict[str, Any]] = [
         {
             "c": c,
@@ -56,7 +65,7 @@ def duplicate_list_view(request: HttpRequest) -> HttpResponse:
                     "customer": x,
                     "id": mask_resident_id(x.id_number),
                     "mobile": mask_mobile(x.mobile),
-                    "accounts": x.accounts.count(),
+                    "accounts": accounts.get(x.pk, 0),
                 }
                 for x in (c.first, c.second)
             ],

@@ -1034,15 +1034,7 @@ def _run_import(
                     "Nothing changed: every row is already in the database as it is in the file."
                 )
             ) + note
-            outcome.errors = sorted(errors.items, key=lambda e: e.line)
-            _finish(run, outcome, started)
-            audit_record(
-                actor=actor,
-                action=AuditAction.CREATE,
-                obj=run,
-                changes=_audit_changes(run, outcome),
-                purpose="import",
-            )
+            _record(run, outcome, errors, started, actor)
             last[0] = time.monotonic()
         lap("commit")
         outcome.seconds = time.monotonic() - started
@@ -1056,24 +1048,28 @@ def _run_import(
         where = _("line %d: ") % exc.line if exc.line else ""
         outcome.message = where + str(exc)
         errors.add(RowError(exc.line, "", "", str(exc)))
-        outcome.rejected = outcome.rejected or 0
     except Exception as exc:
         outcome.status = ImportStatus.FAILED
         outcome.message = _("The import failed: %s") % exc
-        _finish(run, outcome, started)
+        _record(run, outcome, errors, started, actor)
         raise
     if outcome.status != ImportStatus.SUCCEEDED:
-        outcome.errors = sorted(errors.items, key=lambda e: e.line)
-        _finish(run, outcome, started)
-        audit_record(
-            actor=actor,
-            action=AuditAction.CREATE,
-            obj=run,
-            changes=_audit_changes(run, outcome),
-            purpose="import",
-        )
+        _record(run, outcome, errors, started, actor)
     _write_report(run.pk, run.file_name, outcome.errors)
     return outcome
+
+
+def _record(run: ImportRun, outcome: Outcome, errors: _Errors, started: float, actor: Any) -> None:
+    """Save the run's outcome and put it in the audit trail."""
+    outcome.errors = sorted(errors.items, key=lambda e: e.line)
+    _finish(run, outcome, started)
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=run,
+        changes=_audit_changes(run, outcome),
+        purpose="import",
+    )
 
 
 def _audit_changes(run: ImportRun, outcome: Outcome) -> dict[str, Any]:
