@@ -182,3 +182,26 @@ def test_the_steward_page_lists_masked_evidence_and_merges(bank):
     assert response.status_code == 302 and response.url == a.get_absolute_url()
     assert CustomerAlias.objects.get(customer_no="P2").customer == a
     assert AuditEvent.objects.filter(object_type="customers.duplicates", action="view").count() == 2
+
+
+@pytest.mark.django_db
+def test_a_pair_judged_different_people_is_no_longer_proposed(bank):
+    from django.test import Client
+    from django.urls import reverse
+
+    a = person("王芳", customer_no="W1", mobile="13900000011")
+    b = person("王芳", customer_no="W2", mobile="13900000011")
+    assert len(duplicate_candidates()) == 1
+    admin = Client()
+    admin.force_login(bank.admin)
+    response = admin.post(
+        reverse("customers:dismiss"), {"first": b.pk, "second": a.pk, "reason": "母女同名同号"}
+    )
+    assert response.status_code == 302
+    assert duplicate_candidates() == []
+    event = AuditEvent.objects.get(object_type="customers.duplicatedismissal")
+    assert event.changes["not_duplicates"] == ["W1", "W2"] and event.actor == bank.admin
+    # A later merge of one of them drops the decision with the merged record.
+    c = person("王芳", customer_no="W3", mobile="13900000011")
+    customer_merge(survivor=c, merged=b, actor=bank.admin, reason="重复")
+    assert [(x.first, x.second) for x in duplicate_candidates()] == [(a, c)]

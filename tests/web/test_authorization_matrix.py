@@ -277,6 +277,12 @@ POLICY: dict[str, Route] = {
             Check("post", page(IMPORTERS, ok=404), data={"survivor": "0", "merged": "0"}),
         ]
     ),
+    "customers:dismiss": Route(
+        checks=[
+            Check("get", not_allowed_anon_login),
+            Check("post", page(IMPORTERS, ok=404), data={"first": "0", "second": "0"}),
+        ]
+    ),
     "imports:list": Route(
         checks=[
             Check("get", page(IMPORT_VIEWERS)),

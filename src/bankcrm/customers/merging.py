@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from bankcrm.core.audit import audit_record, snapshot
 from bankcrm.core.models import AuditAction
-from bankcrm.customers.models import Customer, CustomerAlias, IdType
+from bankcrm.customers.models import Customer, CustomerAlias, DuplicateDismissal, IdType
 
 RULES: dict[str, Any] = {
     "resident_id": gettext_lazy("Same resident ID number"),
@@ -135,7 +135,16 @@ def duplicate_candidates(
         if len(pairs) >= limit:
             break
         add(fetch(mobile=mobile), "similar_name_mobile", mobile, similar=True)
-    out = [Candidate(members[a], members[b], ev) for (a, b), ev in pairs.items()]
+    dismissed = set(
+        DuplicateDismissal.objects.filter(first_id__in=list(members)).values_list(
+            "first_id", "second_id"
+        )
+    )
+    out = [
+        Candidate(members[a], members[b], ev)
+        for (a, b), ev in pairs.items()
+        if (a, b) not in dismissed
+    ]
     out.sort(key=lambda c: (-c.strength, c.first.pk, c.second.pk))
     return out[:limit]
 
@@ -185,7 +194,12 @@ class MergeResult:
 def _relations() -> list[models.ForeignKey[Any, Any]]:
     out = []
     for rel in Customer._meta.get_fields(include_hidden=True):
-        if isinstance(rel, models.ManyToOneRel) and isinstance(rel.field, models.ForeignKey):
+        # Decisions that a pair are different people are dropped with the merged record.
+        if (
+            isinstance(rel, models.ManyToOneRel)
+            and isinstance(rel.field, models.ForeignKey)
+            and rel.field.model is not DuplicateDismissal
+        ):
             out.append(rel.field)
     return out
 
@@ -213,6 +227,7 @@ def customer_merge(*, survivor: Customer, merged: Customer, actor: Any, reason: 
     survivor, merged = locked[survivor.pk], locked[merged.pk]
     merge_check(survivor=survivor, merged=merged)
     before = snapshot(merged)
+    DuplicateDismissal.objects.filter(models.Q(first=merged) | models.Q(second=merged)).delete()
     moved: dict[str, int] = {}
     dropped: dict[str, int] = {}
     for fk in _relations():
@@ -276,3 +291,24 @@ def customer_merge(*, survivor: Customer, merged: Customer, actor: Any, reason: 
         purpose="merge",
     )
     return MergeResult(survivor, merged_no, moved, dropped, filled)
+
+
+def duplicate_dismiss(*, a: Customer, b: Customer, actor: Any, reason: str) -> DuplicateDismissal:
+    """Record that two records are different people; the pair is no longer proposed."""
+    if not reason.strip():
+        raise MergeRefused(_("Give the reason for the decision."), code="reason")
+    if a.pk == b.pk:
+        raise MergeRefused(_("A customer cannot be merged into itself."), code="same")
+    first, second = sorted((a, b), key=lambda c: c.pk)
+    decision, _created = DuplicateDismissal.objects.get_or_create(
+        first=first, second=second, defaults={"decided_by": actor, "reason": reason.strip()}
+    )
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=decision,
+        customer_id=first.pk,
+        changes={"not_duplicates": [first.customer_no, second.customer_no], "reason": reason},
+        purpose="data stewardship",
+    )
+    return decision

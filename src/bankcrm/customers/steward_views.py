@@ -18,7 +18,13 @@ from bankcrm.core.audit import audit_record
 from bankcrm.core.masking import mask_mobile, mask_resident_id
 from bankcrm.core.models import AuditAction
 from bankcrm.core.roles import CAN_MERGE_CUSTOMERS, CAN_VIEW_DUPLICATES, has_role
-from bankcrm.customers.merging import Candidate, MergeRefused, customer_merge, duplicate_candidates
+from bankcrm.customers.merging import (
+    Candidate,
+    MergeRefused,
+    customer_merge,
+    duplicate_candidates,
+    duplicate_dismiss,
+)
 from bankcrm.customers.models import Customer
 
 
@@ -105,3 +111,26 @@ def merge_view(request: HttpRequest) -> HttpResponse:
         % {"merged": result.merged_no, "survivor": result.survivor.customer_no},
     )
     return redirect(result.survivor.get_absolute_url())
+
+
+@login_required
+@require_POST
+def dismiss_view(request: HttpRequest) -> HttpResponse:
+    if not has_role(request.user, CAN_MERGE_CUSTOMERS):
+        raise PermissionDenied
+    try:
+        a = Customer.objects.get(pk=int(request.POST.get("first", "")))
+        b = Customer.objects.get(pk=int(request.POST.get("second", "")))
+    except (ValueError, Customer.DoesNotExist):
+        raise Http404(_("No such customer.")) from None
+    try:
+        duplicate_dismiss(a=a, b=b, actor=request.user, reason=request.POST.get("reason", ""))
+    except MergeRefused as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            _("%(a)s and %(b)s are recorded as different people.")
+            % {"a": a.customer_no, "b": b.customer_no},
+        )
+    return redirect("customers:duplicates")

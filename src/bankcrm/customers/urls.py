@@ -8,6 +8,7 @@ urlpatterns = [
     path("new/", views.customer_create_view, name="create"),
     path("duplicates/", steward_views.duplicate_list_view, name="duplicates"),
     path("duplicates/merge/", steward_views.merge_view, name="merge"),
+    path("duplicates/dismiss/", steward_views.dismiss_view, name="dismiss"),
     path("<int:pk>/", views.customer_detail_view, name="detail"),
     path("<int:pk>/edit/", views.customer_edit_view, name="edit"),
     path("<int:pk>/reveal/", views.customer_reveal_view, name="reveal"),
