@@ -536,3 +536,28 @@ def test_nul_characters_are_rejected_cleanly(tmp_path):
     assert [(e.line, e.column) for e in outcome.errors] == [(2, "code")]
     assert "NUL" in outcome.errors[0].reason and "\x00" not in outcome.errors[0].value
     assert ImportRun.objects.get(pk=outcome.run_id).detected["ignored_columns"] == ["note"]
+
+
+@pytest.mark.django_db
+def test_rm_changes_from_a_file_keep_the_assignment_history(tmp_path):
+    from bankcrm.customers.models import RmAssignment
+
+    load_examples(upto="customers")
+    zhang = Customer.objects.get(customer_no="C0000001")
+    (first,) = RmAssignment.objects.filter(customer=zhang)
+    assert (first.rm.username, first.started_on, first.ended_on) == (
+        "wang.li",
+        zhang.onboarded_on,
+        None,
+    )
+    path = write(tmp_path, "c.csv", "customer_no,name_zh,branch,rm\nC0000001,张伟,SH001,chen.jie\n")
+    assert import_path(KINDS["customers"], path).updated == 1
+    history = list(RmAssignment.objects.filter(customer=zhang).order_by("started_on", "id"))
+    assert [(h.rm.username, h.branch.code, h.ended_on is None) for h in history] == [
+        ("wang.li", "BJ002", False),
+        ("chen.jie", "SH001", True),
+    ]
+    assert history[1].reason.startswith("import run")
+    # The same file again changes nothing, history included.
+    assert import_path(KINDS["customers"], path).updated == 0
+    assert RmAssignment.objects.filter(customer=zhang).count() == 2

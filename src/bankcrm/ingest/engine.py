@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from bankcrm.banking.models import AUM_CATEGORIES, Account, AccountStatus, Product
 from bankcrm.core.audit import audit_record, current_context, jsonable
 from bankcrm.core.models import AuditAction, AuditEvent
-from bankcrm.customers.models import Customer, CustomerAlias
+from bankcrm.customers.models import Customer, CustomerAlias, RmAssignment
 from bankcrm.ingest import parsing
 from bankcrm.ingest.mapping import Mapping
 from bankcrm.ingest.models import ImportRun, ImportStatus
@@ -645,6 +645,52 @@ class Stage:
         params = [field.get_db_prep_save(now, connection)]
         return _write_audit(self.model, sql, params, [], run_id, actor, now, AuditAction.CREATE)
 
+    def reassign(self, run_id: int, today: dt.date) -> int:
+        """Close the open RM assignment of customers whose RM or branch the file changes and
+        open the new one (before the upsert, while the old values are still there)."""
+        select, targets = self.resolved()
+        moved = [c for c in ("rm_id", "branch_id") if c in targets]
+        if not moved:
+            return 0
+        customer, history = q(Customer._meta.db_table), q(RmAssignment._meta.db_table)
+        changed = (
+            f"SELECT t.id AS customer_id, {self._or_old('rm_id', targets)} AS rm_id, "  # noqa: S608
+            f"{self._or_old('branch_id', targets)} AS branch_id FROM ({select}) r "
+            f"JOIN {customer} t ON t.customer_no = r.customer_no "
+            f"WHERE {_distinct('t', 'r', moved)}"
+        )
+        with connection.cursor() as cur:
+            cur.execute(
+                f"UPDATE {history} SET ended_on = %s WHERE ended_on IS NULL "  # noqa: S608
+                f"AND customer_id IN (SELECT customer_id FROM ({changed}) c)",
+                [today],
+            )
+            cur.execute(
+                f"INSERT INTO {history} (customer_id, rm_id, branch_id, started_on, ended_on, "  # noqa: S608
+                f"reason) SELECT customer_id, rm_id, branch_id, %s, NULL, %s FROM ({changed}) c",
+                [today, f"import run {run_id}"],
+            )
+            return max(cur.rowcount, 0)
+
+    def _or_old(self, column: str, targets: Sequence[str]) -> str:
+        return f"r.{q(column)}" if column in targets else f"t.{q(column)}"
+
+    def assign_created(self, run_id: int, now: dt.datetime) -> int:
+        """The first RM assignment of each customer this import created (from onboarding)."""
+        customer, history = q(Customer._meta.db_table), q(RmAssignment._meta.db_table)
+        field = Customer._meta.get_field("created_at")
+        assert isinstance(field, models.Field)
+        stage_key = q(self._stage_col("customer_no"))
+        with connection.cursor() as cur:
+            cur.execute(
+                f"INSERT INTO {history} (customer_id, rm_id, branch_id, started_on, ended_on, "  # noqa: S608
+                f"reason) SELECT t.id, t.rm_id, t.branch_id, t.onboarded_on, NULL, %s "
+                f"FROM {customer} t WHERE t.created_at = %s "
+                f"AND t.customer_no IN (SELECT {stage_key} FROM {q(STAGE)})",
+                [f"import run {run_id}", field.get_db_prep_save(now, connection)],
+            )
+            return max(cur.rowcount, 0)
+
     def drop_aliases(self) -> int:
         """Remove rows whose customer number now belongs to a merged-away record."""
         alias = q(CustomerAlias._meta.db_table)
@@ -1002,10 +1048,14 @@ def _run_import(
             audited = kind.audit_rows and (outcome.created or outcome.updated)
             if audited and outcome.updated:
                 stage.audit_rows(run.pk, actor, now)
+            if kind.track_assignments and outcome.updated:
+                stage.reassign(run.pk, timezone.localdate())
             if outcome.created or outcome.updated:
                 stage.upsert(now, only_new=not (outcome.updated or outcome.unchanged))
                 if audited and outcome.created:
                     stage.audit_created(run.pk, actor, now)
+                if kind.track_assignments and outcome.created:
+                    stage.assign_created(run.pk, now)
                 if kind.refresh_aum:
                     refresh_aum(stage.customer_ids_sql())
                 if kind.refresh_summaries:

@@ -125,6 +125,8 @@ class Kind:
     skip_aliases: bool = False
     # Personal data: one audit event per record created or changed (others: one per run).
     audit_rows: bool = False
+    # Keep the RM assignment history when a file gives or changes a customer's RM or branch.
+    track_assignments: bool = False
 
     def column(self, name: str) -> Column:
         for col in self.columns:
@@ -294,6 +296,7 @@ CUSTOMERS = Kind(
     refresh_summaries=True,
     skip_aliases=True,
     audit_rows=True,
+    track_assignments=True,
 )
 
 GROUPS = Kind(
