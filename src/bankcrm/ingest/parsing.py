@@ -204,6 +204,12 @@ def decimal_parser(*, places: int, max_digits: int, signed: bool = False) -> Par
             raw = value.strip()
             if not raw:
                 return None
+            whole, dot, cents = raw.partition(".")
+            if whole.isdigit() and len(cents) == places and cents.isdigit() and raw.isascii():
+                d = Decimal(raw)  # the common case: 1234.50 (isdigit also means no sign)
+                if d >= limit:
+                    raise CellError(_("“%(value)s” is too large.") % {"value": value})
+                return d
             text = _ascii(raw)
             if not (text[0].isdigit() and text.replace(".", "", 1).isdigit()):
                 text = text.replace(",", "").replace(" ", "").replace("_", "")
@@ -296,6 +302,9 @@ def choice_parser(
         table[source.strip().lower()] = target
 
     def parse(value: Any) -> str | None:
+        exact = table.get(value) if isinstance(value, str) else None
+        if exact is not None:  # the common case: the file uses our codes
+            return exact
         text = clean_text(value)
         if not text:
             return None
