@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import models
 
+from bankcrm.core.chain import seal_after_commit
 from bankcrm.core.models import AuditAction, AuditEvent
 
 
@@ -80,7 +81,7 @@ def audit_record(
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
-    return AuditEvent.objects.create(
+    event = AuditEvent.objects.create(
         actor=actor if is_user else None,
         actor_username=getattr(actor, "username", "") if is_user else "",
         action=action,
@@ -92,6 +93,8 @@ def audit_record(
         purpose=purpose[:255],
         changes=changes or {},
     )
+    seal_after_commit()
+    return event
 
 
 jsonable = _jsonable

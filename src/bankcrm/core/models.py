@@ -74,18 +74,28 @@ class AuditAction(models.TextChoices):
     LOGIN = "login", _("log in")
     LOGOUT = "logout", _("log out")
     LOGIN_FAILED = "login_failed", _("failed log-in")
+    LOCKED_OUT = "locked_out", _("locked out")
+    EXPORT = "export", _("export")
+    VERIFY = "verify", _("verify")
 
 
 class AuditEvent(models.Model):
-    """One entry in the audit trail; written in the same transaction as the change it records."""
+    """One entry in the audit trail; written in the same transaction as the change it records.
+
+    Insert-only: on PostgreSQL a trigger refuses UPDATE, DELETE and TRUNCATE, except the one-time
+    seal that sets ``seq``, ``prev_hash`` and ``hash`` (see ``core.chain``). Each sealed event's
+    hash covers its content and the previous event's hash, so an edit, a deletion or a reordering
+    breaks the chain where it happened.
+    """
 
     at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    # PROTECT: staff with a history are deactivated, never deleted (that would rewrite events).
     actor = models.ForeignKey(
         User,
         verbose_name=_("actor"),
         null=True,
         blank=True,
-        on_delete=models.SET_NULL,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     actor_username = models.CharField(_("actor"), max_length=150, blank=True)
@@ -97,6 +107,10 @@ class AuditEvent(models.Model):
     channel = models.CharField(_("channel"), max_length=10, blank=True)
     purpose = models.CharField(_("purpose"), max_length=255, blank=True)
     changes = models.JSONField(_("changes"), default=dict, blank=True)
+    seq = models.BigIntegerField(_("chain position"), null=True, blank=True, unique=True)
+    # db_default: bulk writers (COPY) name only the content columns.
+    prev_hash = models.CharField(_("previous hash"), max_length=64, blank=True, db_default="")
+    hash = models.CharField(_("hash"), max_length=64, blank=True, db_default="")
 
     class Meta:
         ordering = ["-at", "-id"]
@@ -109,3 +123,36 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_username} {self.action} {self.object_type}"
+
+
+class ChainStatus(models.TextChoices):
+    INTACT = "intact", _("intact")
+    BROKEN = "broken", _("broken")
+
+
+class AuditVerification(models.Model):
+    """One check of the audit chain: how far it got, and the first broken event if any.
+
+    The head it saw (position and hash) is kept, so a later check notices events removed from
+    the end of the chain, which the chain alone cannot show.
+    """
+
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    actor_username = models.CharField(_("by"), max_length=150, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=ChainStatus.choices)
+    checked = models.BigIntegerField(_("events checked"), default=0)
+    unsealed = models.BigIntegerField(_("events not yet chained"), default=0)
+    head_seq = models.BigIntegerField(_("last position"), null=True, blank=True)
+    head_hash = models.CharField(_("last hash"), max_length=64, blank=True)
+    broken_seq = models.BigIntegerField(_("first broken position"), null=True, blank=True)
+    broken_event_id = models.BigIntegerField(_("first broken event"), null=True, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    seconds = models.FloatField(_("seconds"), default=0)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("audit chain check")
+        verbose_name_plural = _("audit chain checks")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.status} ({self.checked})"

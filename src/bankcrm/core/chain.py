@@ -1,0 +1,308 @@
+"""The audit trail's hash chain: sealing new events in order, and verifying the whole chain.
+
+Each event, once sealed, stores its position ``seq``, the previous event's hash and its own
+hash: HMAC-SHA256 (key from ``BANKCRM_AUDIT_KEY``) over the previous hash and every column
+of the event. Editing an event changes its hash; deleting one leaves a gap in the positions;
+swapping two breaks the links. The key keeps someone with write access to the database alone
+from recomputing a consistent chain after an edit.
+
+Events are written inside the transaction of the change they record and sealed right after it
+commits (``transaction.on_commit``), under a lock held only for the seal itself, so a long
+import never blocks the audit writes of everyone else. A seal that does not happen (a killed
+process) is done by the next one: every seal chains all committed unsealed events, oldest first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from bankcrm.core.models import AuditEvent, AuditVerification, ChainStatus
+
+log = logging.getLogger(__name__)
+
+GENESIS = "0" * 64
+BATCH = 5_000
+LOCK_KEY = 0x42414E4B  # pg_advisory_xact_lock key for sealing ("BANK")
+# The columns a hash covers, in this order.
+CONTENT = (
+    "id",
+    "at",
+    "actor_id",
+    "actor_username",
+    "action",
+    "object_type",
+    "object_id",
+    "customer_id",
+    "ip_address",
+    "channel",
+    "purpose",
+    "changes",
+)
+
+
+def _key() -> bytes:
+    configured = getattr(settings, "BANKCRM_AUDIT_KEY", "")
+    if configured:
+        return str(configured).encode()
+    return hmac.new(settings.SECRET_KEY.encode(), b"bankcrm audit chain", hashlib.sha256).digest()
+
+
+def _canonical(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def event_hash(key: bytes, seq: int, prev_hash: str, row: Sequence[Any]) -> str:
+    """The hash of one event at position ``seq`` after ``prev_hash``; ``row`` as in CONTENT."""
+    payload = json.dumps(
+        [seq, prev_hash, *(_canonical(v) for v in row)],
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()
+
+
+def _select(where: str, order: str, limit: int) -> str:
+    cols = ", ".join(connection.ops.quote_name(c) for c in (*CONTENT, "seq", "prev_hash", "hash"))
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    return f"SELECT {cols} FROM {table} WHERE {where} ORDER BY {order} LIMIT {int(limit)}"  # noqa: S608
+
+
+def _rows(cursor: Any) -> list[tuple[Any, ...]]:
+    """Fetched rows with ``changes`` decoded as the ORM would (the driver may give text)."""
+    index = CONTENT.index("changes")
+    out = []
+    for row in cursor.fetchall():
+        changes = row[index]
+        if isinstance(changes, str):
+            row = (*row[:index], json.loads(changes), *row[index + 1 :])
+        out.append(_normalise(row))
+    return out
+
+
+def _normalise(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The same Python values whatever the backend returns (SQLite gives naive UTC strings)."""
+    at = row[1]
+    if isinstance(at, str):
+        parsed = dt.datetime.fromisoformat(at)
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=dt.UTC)
+        row = (row[0], parsed, *row[2:])
+    elif isinstance(at, dt.datetime):
+        at = at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
+        row = (row[0], at, *row[2:])
+    return row
+
+
+def chain_seal(*, progress: Callable[[int], None] | None = None) -> int:
+    """Chain every committed event not chained yet, in id order. Returns how many were sealed."""
+    key = _key()
+    sealed = 0
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    while True:
+        with transaction.atomic(), connection.cursor() as cur:
+            if connection.vendor == "postgresql":
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", [LOCK_KEY])
+            cur.execute(
+                f"SELECT seq, hash FROM {table} WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1"  # noqa: S608
+            )
+            head = cur.fetchone()
+            seq, prev = (int(head[0]), str(head[1])) if head else (0, GENESIS)
+            cur.execute(_select("seq IS NULL", "id", BATCH))
+            rows = _rows(cur)
+            if not rows:
+                return sealed
+            updates = []
+            for row in rows:
+                seq += 1
+                digest = event_hash(key, seq, prev, row[: len(CONTENT)])
+                updates.append((row[0], seq, prev, digest))
+                prev = digest
+            _write_seals(cur, table, updates)
+        sealed += len(rows)
+        if progress is not None:
+            progress(sealed)
+
+
+def _write_seals(cur: Any, table: str, updates: list[tuple[int, int, str, str]]) -> None:
+    if connection.vendor == "postgresql":
+        ids, seqs, prevs, hashes = (list(c) for c in zip(*updates, strict=True))
+        cur.execute(
+            f"UPDATE {table} AS t SET seq = v.seq, prev_hash = v.prev, hash = v.hash "  # noqa: S608
+            "FROM (SELECT unnest(%s::bigint[]) AS id, unnest(%s::bigint[]) AS seq, "
+            "unnest(%s::text[]) AS prev, unnest(%s::text[]) AS hash) AS v "
+            "WHERE t.id = v.id AND t.seq IS NULL",
+            [ids, seqs, prevs, hashes],
+        )
+    else:
+        cur.executemany(
+            f"UPDATE {table} SET seq = %s, prev_hash = %s, hash = %s WHERE id = %s AND seq IS NULL",  # noqa: S608
+            [(s, p, h, i) for i, s, p, h in updates],
+        )
+
+
+def seal_after_commit() -> None:
+    """Queue a seal for when the current transaction commits (at once outside a transaction)."""
+    transaction.on_commit(_seal_quietly)
+
+
+def _seal_quietly() -> None:
+    # The change itself has committed: a failed seal must not turn it into an error page. The
+    # next seal chains what this one left.
+    try:
+        chain_seal()
+    except Exception:
+        log.warning("audit chain seal deferred", exc_info=True)
+
+
+@dataclass
+class Verification:
+    intact: bool
+    checked: int
+    unsealed: int
+    head_seq: int | None
+    head_hash: str
+    broken_seq: int | None = None
+    broken_event_id: int | None = None
+    reason: str = ""
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "intact": self.intact,
+            "checked": self.checked,
+            "unsealed": self.unsealed,
+            "head_seq": self.head_seq,
+            "head_hash": self.head_hash,
+            "broken_seq": self.broken_seq,
+            "broken_event_id": self.broken_event_id,
+            "reason": self.reason,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def _sealed_rows() -> Iterator[tuple[Any, ...]]:
+    last = 0
+    with connection.cursor() as cur:
+        while True:
+            cur.execute(_select(f"seq > {int(last)}", "seq", BATCH * 4))
+            rows = _rows(cur)
+            if not rows:
+                return
+            yield from rows
+            last = rows[-1][len(CONTENT)]
+
+
+def chain_verify(*, progress: Callable[[int], None] | None = None) -> Verification:
+    """Walk the chain from the first position; stop at the first event that does not hold."""
+    started = time.monotonic()
+    key = _key()
+    n = len(CONTENT)
+    expected, prev = 1, GENESIS
+    checked = 0
+    result: Verification | None = None
+    for row in _sealed_rows():
+        seq, prev_hash, digest = row[n], row[n + 1], row[n + 2]
+        reason = ""
+        if seq != expected:
+            reason = _(
+                "Positions %(first)d to %(last)d are missing: events were deleted before this one."
+            ) % {"first": expected, "last": seq - 1}
+        elif prev_hash != prev:
+            reason = _(
+                "Its link to the previous event does not match: events were removed or reordered."
+            )
+        elif event_hash(key, seq, prev_hash, row[:n]) != digest:
+            reason = _("Its content does not match its hash: the event was changed.")
+        if reason:
+            result = Verification(
+                intact=False,
+                checked=checked,
+                unsealed=0,
+                head_seq=seq,
+                head_hash=str(digest),
+                broken_seq=seq,
+                broken_event_id=int(row[0]),
+                reason=reason,
+            )
+            break
+        checked += 1
+        expected, prev = seq + 1, str(digest)
+        if progress is not None and checked % BATCH == 0:
+            progress(checked)
+    if result is None:
+        result = Verification(
+            intact=True,
+            checked=checked,
+            unsealed=0,
+            head_seq=expected - 1 if checked else None,
+            head_hash=prev if checked else "",
+        )
+        _check_earlier_head(result)
+    result.unsealed = AuditEvent.objects.filter(seq__isnull=True).count()
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _check_earlier_head(result: Verification) -> None:
+    """The head an earlier check saw must still be there, with the same hash."""
+    earlier = (
+        AuditVerification.objects.filter(status=ChainStatus.INTACT, head_seq__isnull=False)
+        .order_by("-head_seq")
+        .first()
+    )
+    if earlier is None or earlier.head_seq is None:
+        return
+    still = AuditEvent.objects.filter(seq=earlier.head_seq).values_list("id", "hash").first()
+    if still is not None and still[1] == earlier.head_hash:
+        return
+    result.intact = False
+    result.broken_seq = earlier.head_seq
+    result.broken_event_id = still[0] if still else None
+    result.reason = _(
+        "The check of %(when)s ended at position %(seq)d, which is no longer in the chain as it "
+        "was: events were deleted from its end."
+    ) % {"when": f"{earlier.at:%Y-%m-%d %H:%M}", "seq": earlier.head_seq}
+
+
+def verification_record(*, result: Verification, actor: Any) -> AuditVerification:
+    """Keep a check's result (its head anchors the next check)."""
+    from bankcrm.core.audit import audit_record
+    from bankcrm.core.models import AuditAction
+
+    with transaction.atomic():
+        record = AuditVerification.objects.create(
+            actor_username=getattr(actor, "username", "") or "",
+            status=ChainStatus.INTACT if result.intact else ChainStatus.BROKEN,
+            checked=result.checked,
+            unsealed=result.unsealed,
+            head_seq=result.head_seq if result.intact else None,
+            head_hash=result.head_hash if result.intact else "",
+            broken_seq=result.broken_seq,
+            broken_event_id=result.broken_event_id,
+            reason=result.reason,
+            seconds=result.seconds,
+        )
+        audit_record(
+            actor=actor,
+            action=AuditAction.VERIFY,
+            obj=record,
+            changes={"status": record.status, "checked": record.checked},
+            purpose="audit chain verification",
+        )
+    return record
