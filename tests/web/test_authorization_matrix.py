@@ -158,6 +158,21 @@ POLICY: dict[str, Route] = {
         ]
     ),
     "web:audit": Route(checks=[Check("get", page(AUDITORS))]),
+    "web:audit_verify": Route(
+        checks=[
+            Check("get", not_allowed_anon_login),
+            Check("post", page(AUDITORS, ok=302)),
+        ]
+    ),
+    "web:audit_export": Route(checks=[Check("get", page(AUDITORS))]),
+    "web:customer_access": Route(
+        cust,
+        [
+            Check("get", page(AUDITORS)),
+            Check("get", page(AUDITORS), target="far"),
+            Check("post", not_allowed_anon_login),
+        ],
+    ),
     "customers:list": Route(checks=[Check("get", page())]),
     "customers:create": Route(
         checks=[

@@ -1,11 +1,14 @@
 from django.urls import path
 
-from bankcrm.web import views
+from bankcrm.web import audit_views, views
 
 app_name = "web"
 urlpatterns = [
     path("", views.dashboard_view, name="dashboard"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
-    path("audit/", views.audit_view, name="audit"),
+    path("audit/", audit_views.audit_view, name="audit"),
+    path("audit/verify/", audit_views.audit_verify_view, name="audit_verify"),
+    path("audit/export.csv", audit_views.audit_export_view, name="audit_export"),
+    path("audit/customers/<int:pk>/", audit_views.customer_access_view, name="customer_access"),
 ]

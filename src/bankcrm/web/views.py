@@ -1,22 +1,15 @@
-"""The shared frame's pages: log-in, dashboard and the audit trail."""
+"""The shared frame's pages: log-in and the dashboard."""
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
-
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from bankcrm.core.models import AuditAction, AuditEvent
-from bankcrm.core.roles import CAN_VIEW_AUDIT, has_role
 from bankcrm.insights.selectors import SEGMENT_GROUPS, Period, dashboard, segment_kpis
 from bankcrm.web.charts import bar_chart, line_chart
 
@@ -83,30 +76,3 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         ),
     }
     return render(request, "web/dashboard.html", context)
-
-
-@login_required
-@require_safe
-def audit_view(request: HttpRequest) -> HttpResponse:
-    if not has_role(request.user, CAN_VIEW_AUDIT):
-        raise PermissionDenied
-    qs = AuditEvent.objects.all()
-    f = request.GET
-    if f.get("actor"):
-        qs = qs.filter(actor_username__iexact=f["actor"].strip())
-    if f.get("action") in AuditAction.values:
-        qs = qs.filter(action=f["action"])
-    if f.get("customer", "").strip().isdigit():
-        qs = qs.filter(customer_id=int(f["customer"]))
-    for key, lookup in (("since", "at__date__gte"), ("until", "at__date__lte")):
-        if f.get(key):
-            with contextlib.suppress(ValueError):
-                qs = qs.filter(**{lookup: dt.date.fromisoformat(f[key])})
-    page = Paginator(qs, 50).get_page(f.get("page"))
-    query = f.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "web/audit.html",
-        {"page": page, "actions": AuditAction.choices, "f": f, "query": query.urlencode()},
-    )

@@ -1,0 +1,154 @@
+"""Compliance pages: the audit explorer with the chain's state, exports, and the per-customer
+personal-information access report ("who looked at this customer, when, why")."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+
+from bankcrm.core import chain
+from bankcrm.core.audit import audit_record
+from bankcrm.core.audit_export import audit_export
+from bankcrm.core.models import AuditAction
+from bankcrm.core.roles import CAN_VIEW_AUDIT, has_role
+from bankcrm.core.selectors import audit_event_list, chain_last_check, customer_access_list
+from bankcrm.customers.selectors import customer_get
+
+
+def _require_auditor(request: HttpRequest) -> None:
+    if not has_role(request.user, CAN_VIEW_AUDIT):
+        raise PermissionDenied
+
+
+def _filters(f: QueryDict) -> dict[str, Any]:
+    customer = str(f.get("customer", "")).strip()
+    out: dict[str, Any] = {
+        "actor": str(f.get("actor", "")).strip() or None,
+        "action": f.get("action") or None,
+        "customer": int(customer) if customer.isdigit() and len(customer) < 19 else None,
+    }
+    for key in ("since", "until"):
+        out[key] = None
+        with contextlib.suppress(ValueError):
+            out[key] = dt.date.fromisoformat(str(f.get(key, "")))
+    return out
+
+
+@login_required
+@require_safe
+def audit_view(request: HttpRequest) -> HttpResponse:
+    _require_auditor(request)
+    f = request.GET
+    page = Paginator(audit_event_list(**_filters(f)), 50).get_page(f.get("page"))
+    query = f.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "web/audit.html",
+        {
+            "page": page,
+            "actions": AuditAction.choices,
+            "f": f,
+            "query": query.urlencode(),
+            "check": chain_last_check(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def audit_verify_view(request: HttpRequest) -> HttpResponse:
+    """Chain what is new, walk the whole chain and keep the result."""
+    _require_auditor(request)
+    chain.chain_seal()
+    result = chain.chain_verify()
+    chain.verification_record(result=result, actor=request.user)
+    if result.intact:
+        messages.success(
+            request,
+            _("The audit chain is intact: %(n)d events checked.") % {"n": result.checked},
+        )
+    else:
+        messages.error(
+            request,
+            _("The audit chain is broken at position %(seq)s: %(reason)s")
+            % {"seq": result.broken_seq, "reason": result.reason},
+        )
+    return redirect("web:audit")
+
+
+@login_required
+@require_safe
+def audit_export_view(request: HttpRequest) -> HttpResponse:
+    """The filtered events as CSV, with their chain columns (the export is audited)."""
+    _require_auditor(request)
+    filters = _filters(request.GET)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
+    response.write("\ufeff")  # so spreadsheet programs read the UTF-8
+    audit_export(
+        response,  # type: ignore[arg-type]
+        fmt="csv",
+        actor=request.user,
+        by=filters.pop("actor"),
+        **filters,
+    )
+    return response
+
+
+@login_required
+@require_safe
+def customer_access_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Who viewed, revealed or exported this customer's data: the PIPL access report."""
+    _require_auditor(request)
+    customer = customer_get(user=request.user, customer_id=pk)
+    events = customer_access_list(customer_id=customer.pk)
+    audit_record(
+        actor=request.user,
+        action=AuditAction.VIEW,
+        obj=customer,
+        customer_id=customer.pk,
+        purpose="personal information access report",
+    )
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = (
+            f'attachment; filename="access-{customer.customer_no}.csv"'
+        )
+        response.write("\ufeff")
+        out = csv.writer(response)
+        out.writerow([_("When"), _("Staff"), _("Action"), _("Purpose"), _("From"), _("Channel")])
+        for e in events.iterator():
+            out.writerow(
+                [
+                    timezone.localtime(e.at).isoformat(timespec="seconds"),
+                    e.actor_username,
+                    e.get_action_display(),
+                    e.purpose,
+                    e.ip_address or "",
+                    e.channel,
+                ]
+            )
+        return response
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    by_staff = (
+        events.order_by().values("actor_username").distinct().count() if page.paginator.count else 0
+    )
+    return render(
+        request,
+        "web/customer_access.html",
+        {"customer": customer, "page": page, "staff_count": by_staff},
+    )
