@@ -60,9 +60,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "bankcrm.core.security.SessionLimitsMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "bankcrm.core.middleware.AuditContextMiddleware",
+    "bankcrm.core.security.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "bankcrm.urls"
@@ -113,6 +115,7 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "bankcrm.core.validators.CharacterClassesValidator", "OPTIONS": {"classes": 3}},
 ]
 
 LANGUAGE_CODE = "en"
@@ -130,10 +133,30 @@ STATICFILES_DIRS = [("vendor/plotly", Path(plotly.__file__).parent / "package_da
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
+# Sessions end after 30 minutes without a request and 12 hours after log-in, whatever the
+# activity (core.security.SessionLimitsMiddleware).
+BANKCRM_SESSION_IDLE_SECONDS = int(os.environ.get("BANKCRM_SESSION_IDLE_SECONDS", str(30 * 60)))
+BANKCRM_SESSION_MAX_SECONDS = int(os.environ.get("BANKCRM_SESSION_MAX_SECONDS", str(12 * 3600)))
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = 12 * 3600
+SESSION_COOKIE_AGE = BANKCRM_SESSION_MAX_SECONDS
 CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True  # pages carry the token (HTMX sends it from hx-headers)
+# Log-in throttling: this many failures for one user name, or from one address, within the
+# lock time locks further attempts until the lock time has passed since the last failure.
+BANKCRM_LOGIN_MAX_FAILURES = int(os.environ.get("BANKCRM_LOGIN_MAX_FAILURES", "5"))
+BANKCRM_LOGIN_MAX_FAILURES_PER_IP = int(os.environ.get("BANKCRM_LOGIN_MAX_FAILURES_PER_IP", "20"))
+BANKCRM_LOGIN_LOCK_MINUTES = int(os.environ.get("BANKCRM_LOGIN_LOCK_MINUTES", "15"))
+# No inline scripts anywhere: every script is a file served from the site itself. Inline style
+# attributes stay allowed for Plotly's drawing.
+BANKCRM_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+# Key of the audit trail's hash chain (HMAC-SHA256); derived from SECRET_KEY when unset. Keep
+# it outside the database, and keep old keys: the chain is verified with the key it was made with.
+BANKCRM_AUDIT_KEY = os.environ.get("BANKCRM_AUDIT_KEY", "")
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -143,6 +166,7 @@ if _env_bool("BANKCRM_TLS", False):
     SECURE_SSL_REDIRECT = True
     SECURE_HSTS_SECONDS = 31536000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = _env_bool("BANKCRM_HSTS_PRELOAD", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {

@@ -156,3 +156,22 @@ class AuditVerification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.status} ({self.checked})"
+
+
+class LoginFailure(models.Model):
+    """A failed log-in, kept for throttling and lock-out (the audit trail has it too)."""
+
+    username = models.CharField(_("user name"), max_length=150)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("failed log-in")
+        verbose_name_plural = _("failed log-ins")
+        indexes = [
+            models.Index(fields=["username", "at"], name="loginfail_user_at"),
+            models.Index(fields=["ip_address", "at"], name="loginfail_ip_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.at:%Y-%m-%d %H:%M}"

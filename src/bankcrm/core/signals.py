@@ -1,4 +1,4 @@
-"""Log-ins, log-outs and failed log-ins go to the audit trail."""
+"""Log-ins, log-outs and failed log-ins go to the audit trail and the lock-out count."""
 
 from __future__ import annotations
 
@@ -9,11 +9,20 @@ from django.dispatch import receiver
 
 from bankcrm.core.audit import audit_record
 from bankcrm.core.models import AuditAction
+from bankcrm.core.security import (
+    client_ip,
+    login_failure_record,
+    login_failures_clear,
+    session_start,
+)
 
 
 @receiver(user_logged_in)
 def _logged_in(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
     audit_record(actor=user, action=AuditAction.LOGIN, obj=user)
+    login_failures_clear(username=user.get_username())
+    if request is not None and hasattr(request, "session"):
+        session_start(request)
 
 
 @receiver(user_logged_out)
@@ -26,9 +35,11 @@ def _logged_out(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 def _login_failed(
     sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any
 ) -> None:
+    username = str(credentials.get("username", ""))[:150]
     audit_record(
         actor=None,
         action=AuditAction.LOGIN_FAILED,
         object_type="core.user",
-        changes={"username": str(credentials.get("username", ""))[:150]},
+        changes={"username": username},
     )
+    login_failure_record(username=username, ip=client_ip(request))

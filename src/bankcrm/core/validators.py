@@ -154,3 +154,26 @@ def format_cny(value: Decimal | int | float | None) -> str:
     d = parse_money(value) if not isinstance(value, Decimal) else value.quantize(CENT)
     sign = "-" if d < 0 else ""
     return f"{sign}¥{abs(d):,.2f}"
+
+
+class CharacterClassesValidator:
+    """A password uses at least ``classes`` of: lower case, upper case, digits, other signs."""
+
+    def __init__(self, classes: int = 3) -> None:
+        self.classes = classes
+
+    def validate(self, password: str, user: object = None) -> None:
+        kinds = [
+            any(c.islower() for c in password),
+            any(c.isupper() for c in password),
+            any(c.isdigit() for c in password),
+            any(not c.isalnum() for c in password),
+        ]
+        if sum(kinds) < self.classes:
+            raise ValidationError(self.get_help_text(), code="password_too_simple")
+
+    def get_help_text(self) -> str:
+        return _(
+            "Your password must use at least %(n)d of these: lower-case letters, upper-case "
+            "letters, digits, other signs."
+        ) % {"n": self.classes}

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from bankcrm.core.security import LockingAuthenticationForm
 from bankcrm.insights.selectors import SEGMENT_GROUPS, Period, dashboard, segment_kpis
 from bankcrm.web.charts import bar_chart, line_chart
 
@@ -18,6 +19,7 @@ PERIOD_CHOICES = [3, 6, 12, 24]
 
 class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
+    form_class = LockingAuthenticationForm
 
 
 class LogoutView(auth_views.LogoutView):
