@@ -26,6 +26,12 @@ def _allow_test_truncate(sender, connection, **kwargs):
 
 
 @pytest.fixture(autouse=True)
+def _one_factor(settings):
+    """Tests log in with force_login; tests/core/test_two_factor.py turns the second factor on."""
+    settings.BANKCRM_2FA_REQUIRED_ROLES = frozenset()
+
+
+@pytest.fixture(autouse=True)
 def _fast_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "bankcrm.core.security.SessionLimitsMiddleware",
+    "bankcrm.core.two_factor.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "bankcrm.core.middleware.AuditContextMiddleware",
@@ -146,6 +147,12 @@ CSRF_COOKIE_HTTPONLY = True  # pages carry the token (HTMX sends it from hx-head
 # lock time locks further attempts until the lock time has passed since the last failure.
 BANKCRM_LOGIN_MAX_FAILURES = int(os.environ.get("BANKCRM_LOGIN_MAX_FAILURES", "5"))
 BANKCRM_LOGIN_MAX_FAILURES_PER_IP = int(os.environ.get("BANKCRM_LOGIN_MAX_FAILURES_PER_IP", "20"))
+# Roles that must give an authenticator code after the password (others may choose to).
+BANKCRM_2FA_REQUIRED_ROLES = frozenset(
+    r.strip()
+    for r in os.environ.get("BANKCRM_2FA_REQUIRED_ROLES", "admin,compliance").split(",")
+    if r.strip()
+)
 BANKCRM_LOGIN_LOCK_MINUTES = int(os.environ.get("BANKCRM_LOGIN_LOCK_MINUTES", "15"))
 # No inline scripts anywhere: every script is a file served from the site itself. Inline style
 # attributes stay allowed for Plotly's drawing.

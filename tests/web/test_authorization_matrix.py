@@ -157,6 +157,8 @@ POLICY: dict[str, Route] = {
             Check("post", {r: 302 for r in ROLES}),
         ]
     ),
+    # Any logged-in user may set up or give a second factor (required only for some roles).
+    "web:two_factor": Route(checks=[Check("get", page())]),
     "web:audit": Route(checks=[Check("get", page(AUDITORS))]),
     "web:audit_verify": Route(
         checks=[

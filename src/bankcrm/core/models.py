@@ -175,3 +175,22 @@ class LoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username} {self.at:%Y-%m-%d %H:%M}"
+
+
+class TotpDevice(models.Model):
+    """A staff member's authenticator app (TOTP), the second factor at log-in."""
+
+    user = models.OneToOneField(
+        User, verbose_name=_("staff member"), on_delete=models.CASCADE, related_name="totp"
+    )
+    secret = models.CharField(_("secret"), max_length=64)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    # The last time step accepted: a code is never accepted twice (replay).
+    last_step = models.BigIntegerField(_("last step used"), default=0)
+
+    class Meta:
+        verbose_name = _("authenticator")
+        verbose_name_plural = _("authenticators")
+
+    def __str__(self) -> str:
+        return f"{self.user} ({'confirmed' if self.confirmed_at else 'pending'})"

@@ -90,7 +90,9 @@ class LockingAuthenticationForm(AuthenticationForm):
 
 
 def session_start(request: HttpRequest) -> None:
+    """A new log-in: the clocks start again and the second factor is asked again."""
     now = time.time()
+    request.session.pop("_bankcrm_2fa", None)
     request.session[SESSION_STARTED] = now
     request.session[SESSION_SEEN] = now
 

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.dashboard_view, name="dashboard"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.LogoutView.as_view(), name="logout"),
+    path("login/2fa/", views.two_factor_view, name="two_factor"),
     path("audit/", audit_views.audit_view, name="audit"),
     path("audit/verify/", audit_views.audit_verify_view, name="audit_verify"),
     path("audit/export.csv", audit_views.audit_export_view, name="audit_export"),
