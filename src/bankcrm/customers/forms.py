@@ -19,6 +19,10 @@ from bankcrm.customers.services import EDITABLE_FIELDS
 
 
 class CustomerForm(forms.ModelForm):
+    # The version the person started from: the service refuses the edit if it is stale.
+    # Optional so that a page opened before versions existed still saves as it used to.
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
     class Meta:
         model = Customer
         fields = ["customer_no", *EDITABLE_FIELDS]
@@ -38,6 +42,9 @@ class CustomerForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["customer_no"].disabled = True
+            self.fields["version"].initial = self.instance.version
+        else:
+            del self.fields["version"]
         if rm_queryset is not None:
             cast(forms.ModelChoiceField, self.fields["rm"]).queryset = rm_queryset
         # Accept "+86 138 1234 5678" and the like; the model stores the bare 11 digits.

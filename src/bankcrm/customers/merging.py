@@ -254,6 +254,8 @@ def customer_merge(*, survivor: Customer, merged: Customer, actor: Any, reason: 
         survivor.id_type, survivor.id_number = merged.id_type, merged.id_number
         survivor.id_last4 = merged.id_last4
         filled.append("id_number")
+    if filled:
+        survivor.version += 1
     survivor.save()
     CustomerAlias.objects.create(
         customer=survivor,

@@ -142,6 +142,9 @@ class Customer(models.Model):
     aum = models.DecimalField(_("AUM"), max_digits=18, decimal_places=2, default=Decimal("0"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Optimistic locking: +1 on every change, so an edit made from an older copy is refused
+    # (core.concurrency). The database default fills rows that bulk writers insert without it.
+    version = models.PositiveIntegerField(_("version"), default=1, db_default=1)
 
     class Meta:
         verbose_name = _("customer")

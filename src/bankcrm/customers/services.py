@@ -7,10 +7,12 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bankcrm.core.audit import audit_record, diff, snapshot
+from bankcrm.core.concurrency import check_version
 from bankcrm.core.models import AuditAction
 from bankcrm.core.roles import CAN_EDIT_CUSTOMERS, CAN_REVEAL_PII, has_role
 from bankcrm.core.validators import normalize_mobile, normalize_resident_id
@@ -94,10 +96,19 @@ def customer_create(*, actor: Any, data: dict[str, Any]) -> Customer:
 
 
 @transaction.atomic
-def customer_update(*, actor: Any, customer: Customer, data: dict[str, Any]) -> Customer:
-    """Apply `data` to `customer`; validates everything first so nothing is half-saved."""
+def customer_update(
+    *, actor: Any, customer: Customer, data: dict[str, Any], version: int | None = None
+) -> Customer:
+    """Apply `data` to `customer`; validates everything first so nothing is half-saved.
+
+    `version`: the version the edit started from (a form a person had open); a stale one
+    raises ConcurrentEdit. Without it (imports, internal callers) the change is applied.
+    """
     _require_edit(actor)
+    # The row lock makes concurrent writers queue here, so each reads the version and the
+    # values the previous one committed: no lost update, and every change gets its own +1.
     locked = Customer.objects.select_for_update().get(pk=customer.pk)
+    check_version(obj=locked, version=version)
     before = snapshot(locked, EDITABLE_FIELDS)
     for k, v in data.items():
         if k in EDITABLE_FIELDS:
@@ -108,6 +119,7 @@ def customer_update(*, actor: Any, customer: Customer, data: dict[str, Any]) -> 
     changes = diff(before, after)
     if not changes:
         return locked
+    locked.version += 1
     locked.save()
     if "rm" in changes or "branch" in changes:
         _record_assignment(locked, reason="reassigned")
@@ -118,6 +130,7 @@ def customer_update(*, actor: Any, customer: Customer, data: dict[str, Any]) -> 
 
 
 REVEALABLE = {"id_number", "mobile"}
+CONSENT_TICK = dt.timedelta(microseconds=1)
 
 
 @transaction.atomic
@@ -163,14 +176,34 @@ def consent_record(
     source: str,
     recorded_at: dt.datetime | None = None,
 ) -> ConsentEvent:
+    """Append a grant or withdrawal; without `recorded_at` it is the new current state.
+
+    Events of one customer are recorded one at a time, under a lock on the customer's row,
+    and an event recorded now is stamped strictly after the newest one of its purpose ×
+    channel. Two events at one instant would break the (customer, purpose, channel,
+    recorded_at) key that imports upsert by, and "the latest event" would depend on ids.
+    """
     _require_edit(actor)
+    # NO KEY UPDATE: serialises consent writers (and customer edits) for this customer without
+    # blocking other rows that merely reference it (tasks, interactions) from being inserted.
+    Customer.objects.select_for_update(no_key=True).only("pk").get(pk=customer.pk)
+    if recorded_at is None:
+        recorded_at = timezone.now()
+        newest = ConsentEvent.objects.filter(
+            customer_id=customer.pk, purpose=purpose, channel=channel
+        ).aggregate(at=Max("recorded_at"))["at"]
+        # The clock of another server (or an imported event stamped ahead) may be later; the
+        # event recorded now must still be the latest. One microsecond is the finest step
+        # both databases store.
+        if newest is not None and recorded_at <= newest:
+            recorded_at = newest + CONSENT_TICK
     event = ConsentEvent(
         customer=customer,
         purpose=purpose,
         channel=channel,
         granted=granted,
         source=source,
-        recorded_at=recorded_at or timezone.now(),
+        recorded_at=recorded_at,
         recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
     event.full_clean()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -15,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from bankcrm.core.concurrency import ConcurrentEdit
 from bankcrm.core.models import Branch
 from bankcrm.core.roles import CAN_EDIT_CUSTOMERS, CAN_LOG_INTERACTIONS, CAN_REVEAL_PII, has_role
 from bankcrm.customers import selectors, services
@@ -22,6 +24,7 @@ from bankcrm.customers.forms import ConsentForm, CustomerForm, RevealForm
 from bankcrm.customers.models import (
     ConsentPurpose,
     ContactChannel,
+    Customer,
     CustomerStatus,
     RiskLevel,
     WealthTier,
@@ -196,16 +199,60 @@ def customer_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST or None, instance=customer, rm_queryset=_form_rm_queryset(request)
     )
     if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k != "customer_no"}
+        data = {k: v for k, v in form.cleaned_data.items() if k not in {"customer_no", "version"}}
         fresh = selectors.customer_get(user=request.user, customer_id=pk)
         try:
-            services.customer_update(actor=request.user, customer=fresh, data=data)
+            services.customer_update(
+                actor=request.user,
+                customer=fresh,
+                data=data,
+                version=form.cleaned_data.get("version"),
+            )
+        except ConcurrentEdit as exc:
+            return _edit_conflict(request, pk, exc)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
             messages.success(request, _("Changes saved."))
             return redirect(customer)
     return render(request, "customers/form.html", {"form": form, "customer": customer})
+
+
+def _edit_conflict(request: HttpRequest, pk: int, exc: ConcurrentEdit) -> HttpResponse:
+    """409 with the person's input kept, the saved value shown beside each field that differs,
+    and the current version in the form, so that saving again is a deliberate choice."""
+    current = selectors.customer_get(user=request.user, customer_id=pk)
+    # Read before validating: a model form writes the input onto its instance.
+    values = {name: getattr(current, name) for name in services.EDITABLE_FIELDS}
+    posted = request.POST.copy()
+    posted["version"] = str(current.version)
+    form = CustomerForm(posted, instance=current, rm_queryset=_form_rm_queryset(request))
+    saved: dict[str, str] = {}
+    if form.is_valid():
+        saved = {
+            name: _shown(name, value)
+            for name, value in values.items()
+            if form.cleaned_data.get(name) != value
+        }
+    form.add_error(None, exc.message)
+    return render(
+        request,
+        "customers/form.html",
+        {"form": form, "customer": current, "saved": saved},
+        status=409,
+    )
+
+
+def _shown(name: str, value: Any) -> str:
+    """A saved value as a person reads it: choice labels, names, ISO dates, — for nothing."""
+    if value is None or value == "":
+        return "—"
+    choices = dict(getattr(Customer._meta.get_field(name), "flatchoices", []))
+    if isinstance(value, str) and value in choices:
+        return str(choices[value])
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
 
 
 @login_required

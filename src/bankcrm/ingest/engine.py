@@ -582,6 +582,7 @@ class Stage:
             params.append(f.get_db_prep_save(self._default(f, now), connection))
         compare = self._compare_columns(targets)
         sets = [f"{q(c)} = excluded.{q(c)}" for c in compare + touch]
+        sets += [f"{q(c)} = {table}.{q(c)} + 1" for c in self.kind.counters]
         conflict = ", ".join(q(c) for c in self.kind.conflict)
         action = (
             f"DO UPDATE SET {', '.join(sets)} WHERE {_distinct(table, 'excluded', compare)}"

@@ -127,6 +127,9 @@ class Kind:
     audit_rows: bool = False
     # Keep the RM assignment history when a file gives or changes a customer's RM or branch.
     track_assignments: bool = False
+    # Optimistic-locking versions: +1 on each record the file changes, so that an edit a
+    # person started before the import is refused rather than undoing the imported values.
+    counters: tuple[str, ...] = ()
 
     def column(self, name: str) -> Column:
         for col in self.columns:
@@ -297,6 +300,7 @@ CUSTOMERS = Kind(
     skip_aliases=True,
     audit_rows=True,
     track_assignments=True,
+    counters=("version",),
 )
 
 GROUPS = Kind(

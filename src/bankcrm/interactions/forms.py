@@ -1,11 +1,11 @@
-"""Forms for logging an interaction or a task from the customer timeline."""
+"""Forms for logging an interaction or a task, or changing a task's status, from the timeline."""
 
 from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from bankcrm.interactions.models import Interaction, InteractionKind, Task
+from bankcrm.interactions.models import Interaction, InteractionKind, Task, TaskStatus
 
 
 class InteractionForm(forms.ModelForm):
@@ -31,3 +31,9 @@ class TaskForm(forms.ModelForm):
             "title": forms.TextInput(attrs={"placeholder": _("What needs doing")}),
             "notes": forms.Textarea(attrs={"rows": 2, "placeholder": _("Notes")}),
         }
+
+
+class TaskStatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("status"), choices=TaskStatus.choices)
+    # The version of the task the person saw; optional for callers that do not send it.
+    version = forms.IntegerField(label=_("version"), required=False, min_value=1)

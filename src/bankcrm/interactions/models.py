@@ -84,6 +84,9 @@ class Task(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    # Optimistic locking: +1 on every change, so a change made from an older copy is refused
+    # (core.concurrency). The database default fills rows that bulk writers insert without it.
+    version = models.PositiveIntegerField(_("version"), default=1, db_default=1)
 
     class Meta:
         ordering = ["due_on", "id"]

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bankcrm.core.audit import audit_record, diff, snapshot
+from bankcrm.core.concurrency import check_version
 from bankcrm.core.models import AuditAction
 from bankcrm.core.roles import CAN_LOG_INTERACTIONS, has_role
 from bankcrm.customers.models import Customer
@@ -85,14 +86,22 @@ def task_create(
 
 
 @transaction.atomic
-def task_set_status(*, actor: Any, task: Task, status: str) -> Task:
+def task_set_status(*, actor: Any, task: Task, status: str, version: int | None = None) -> Task:
+    """Set a task's status; every call is recorded, even one that sets the same status again.
+
+    `version`: the version the person saw; a stale one raises ConcurrentEdit. Without it
+    the status is set whatever happened in between.
+    """
     _require_log(actor)
+    # Concurrent writers queue on the row lock, so each change gets its own version and audit.
     locked = Task.objects.select_for_update().get(pk=task.pk)
+    check_version(obj=locked, version=version)
     before = snapshot(locked, ["status", "completed_at"])
     locked.status = status
     locked.completed_at = timezone.now() if status == TaskStatus.DONE else None
+    locked.version += 1
     locked.full_clean()
-    locked.save(update_fields=["status", "completed_at"])
+    locked.save(update_fields=["status", "completed_at", "version"])
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,

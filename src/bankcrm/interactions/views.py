@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST, require_safe
 
+from bankcrm.core.concurrency import ConcurrentEdit
 from bankcrm.core.roles import CAN_LOG_INTERACTIONS, has_role
 from bankcrm.customers.models import Customer
 from bankcrm.customers.selectors import customer_get
 from bankcrm.interactions import selectors, services
-from bankcrm.interactions.forms import InteractionForm, TaskForm
-from bankcrm.interactions.models import TaskStatus
+from bankcrm.interactions.forms import InteractionForm, TaskForm, TaskStatusForm
 
 
 def _timeline(
@@ -34,7 +34,7 @@ def _timeline(
     )
 
 
-def _form_errors(form: InteractionForm | TaskForm) -> list[str]:
+def _form_errors(form: InteractionForm | TaskForm | TaskStatusForm) -> list[str]:
     return [
         f"{form.fields[f].label if f in form.fields else ''}: {m}"
         for f, ms in form.errors.items()
@@ -74,10 +74,14 @@ def task_status_view(request: HttpRequest, pk: int) -> HttpResponse:
     task = selectors.task_get(user=request.user, task_id=pk)
     if not has_role(request.user, CAN_LOG_INTERACTIONS):
         raise PermissionDenied
-    status = request.POST.get("status", "")
-    if status not in TaskStatus.values:
-        raise Http404
-    services.task_set_status(actor=request.user, task=task, status=status)
+    form = TaskStatusForm(request.POST)
+    if not form.is_valid():
+        return _timeline(request, task.customer, status=400, errors=_form_errors(form))
+    try:
+        services.task_set_status(actor=request.user, task=task, **form.cleaned_data)
+    except ConcurrentEdit as exc:
+        # The timeline shows the task as it is now; the person decides again.
+        return _timeline(request, task.customer, status=409, errors=[exc.message])
     return _timeline(request, task.customer)
 
 
