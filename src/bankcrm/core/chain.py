@@ -14,7 +14,6 @@ process) is done by the next one: every seal chains all committed unsealed event
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
 import json
@@ -59,59 +58,50 @@ def _key() -> bytes:
     return hmac.new(settings.SECRET_KEY.encode(), b"bankcrm audit chain", hashlib.sha256).digest()
 
 
-def _canonical(value: Any) -> Any:
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
+def hasher(key: bytes) -> Callable[[int, str, Sequence[Any]], str]:
+    """``hash(seq, prev_hash, row)`` for one event, ``row`` as ``_select`` reads it: every
+    column as the database's own text (the time in UTC, the JSON as stored), so the hash does
+    not depend on how a driver decodes values."""
+    base = hmac.new(key, digestmod=hashlib.sha256)
+    dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+    def digest(seq: int, prev_hash: str, row: Sequence[Any]) -> str:
+        h = base.copy()
+        h.update(dumps([seq, prev_hash, *row]).encode())
+        return h.hexdigest()
+
+    return digest
 
 
 def event_hash(key: bytes, seq: int, prev_hash: str, row: Sequence[Any]) -> str:
-    """The hash of one event at position ``seq`` after ``prev_hash``; ``row`` as in CONTENT."""
-    payload = json.dumps(
-        [seq, prev_hash, *(_canonical(v) for v in row)],
-        ensure_ascii=False,
-        sort_keys=True,
-        separators=(",", ":"),
-        default=str,
-    )
-    return hmac.new(key, payload.encode(), hashlib.sha256).hexdigest()
+    """The hash of one event at position ``seq`` after ``prev_hash``."""
+    return hasher(key)(seq, prev_hash, row)
 
 
 def _select(where: str, order: str, limit: int) -> str:
-    cols = ", ".join(connection.ops.quote_name(c) for c in (*CONTENT, "seq", "prev_hash", "hash"))
-    table = connection.ops.quote_name(AuditEvent._meta.db_table)
-    return f"SELECT {cols} FROM {table} WHERE {where} ORDER BY {order} LIMIT {int(limit)}"  # noqa: S608
+    quote = connection.ops.quote_name
+    cols = [quote(c) for c in (*CONTENT, "seq", "prev_hash", "hash")]
+    at, changes = CONTENT.index("at"), CONTENT.index("changes")
+    if connection.vendor == "postgresql":
+        cols[at] = "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')"
+        cols[changes] = "changes::text"
+    else:
+        cols[at] = "CAST(at AS TEXT)"
+        cols[changes] = "CAST(changes AS TEXT)"
+    table = quote(AuditEvent._meta.db_table)
+    return (
+        f"SELECT {', '.join(cols)} FROM {table} WHERE {where} "  # noqa: S608
+        f"ORDER BY {order} LIMIT {int(limit)}"
+    )
 
 
 def _rows(cursor: Any) -> list[tuple[Any, ...]]:
-    """Fetched rows with ``changes`` decoded as the ORM would (the driver may give text)."""
-    index = CONTENT.index("changes")
-    out = []
-    for row in cursor.fetchall():
-        changes = row[index]
-        if isinstance(changes, str):
-            row = (*row[:index], json.loads(changes), *row[index + 1 :])
-        out.append(_normalise(row))
-    return out
-
-
-def _normalise(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    """The same Python values whatever the backend returns (SQLite gives naive UTC strings)."""
-    at = row[1]
-    if isinstance(at, str):
-        parsed = dt.datetime.fromisoformat(at)
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=dt.UTC)
-        row = (row[0], parsed, *row[2:])
-    elif isinstance(at, dt.datetime):
-        at = at.replace(tzinfo=dt.UTC) if at.tzinfo is None else at.astimezone(dt.UTC)
-        row = (row[0], at, *row[2:])
-    return row
+    return list(cursor.fetchall())
 
 
 def chain_seal(*, progress: Callable[[int], None] | None = None) -> int:
     """Chain every committed event not chained yet, in id order. Returns how many were sealed."""
-    key = _key()
+    digest_of = hasher(_key())
     sealed = 0
     table = connection.ops.quote_name(AuditEvent._meta.db_table)
     while True:
@@ -130,7 +120,7 @@ def chain_seal(*, progress: Callable[[int], None] | None = None) -> int:
             updates = []
             for row in rows:
                 seq += 1
-                digest = event_hash(key, seq, prev, row[: len(CONTENT)])
+                digest = digest_of(seq, prev, row[: len(CONTENT)])
                 updates.append((row[0], seq, prev, digest))
                 prev = digest
             _write_seals(cur, table, updates)
@@ -211,7 +201,7 @@ def _sealed_rows() -> Iterator[tuple[Any, ...]]:
 def chain_verify(*, progress: Callable[[int], None] | None = None) -> Verification:
     """Walk the chain from the first position; stop at the first event that does not hold."""
     started = time.monotonic()
-    key = _key()
+    digest_of = hasher(_key())
     n = len(CONTENT)
     expected, prev = 1, GENESIS
     checked = 0
@@ -227,7 +217,7 @@ def chain_verify(*, progress: Callable[[int], None] | None = None) -> Verificati
             reason = _(
                 "Its link to the previous event does not match: events were removed or reordered."
             )
-        elif event_hash(key, seq, prev_hash, row[:n]) != digest:
+        elif digest_of(seq, prev_hash, row[:n]) != digest:
             reason = _("Its content does not match its hash: the event was changed.")
         if reason:
             result = Verification(
