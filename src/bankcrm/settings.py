@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "bankcrm.core.middleware.AuditContextMiddleware",
+    "bankcrm.api.limits.ApiGuardMiddleware",
     "bankcrm.core.security.SecurityHeadersMiddleware",
 ]
 
@@ -182,6 +183,19 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("BANKCRM_LOG_LEVEL", "WARNING")},
 }
+
+# Per API token (or session user): at most this many requests per window, then 429.
+BANKCRM_API_RATE_LIMIT = int(os.environ.get("BANKCRM_API_RATE_LIMIT", "600"))
+BANKCRM_API_RATE_WINDOW = int(os.environ.get("BANKCRM_API_RATE_WINDOW", "60"))
+# Rate-limit counters live in the cache: Redis when BANKCRM_CACHE_URL is set (shared by every
+# worker process), else this process's memory.
+if os.environ.get("BANKCRM_CACHE_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ["BANKCRM_CACHE_URL"],
+        }
+    }
 
 NINJA_PAGINATION_PER_PAGE = 50
 BANKCRM_PAGE_SIZE = 25

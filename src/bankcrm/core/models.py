@@ -198,3 +198,29 @@ class TotpDevice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({'confirmed' if self.confirmed_at else 'pending'})"
+
+
+class IdempotencyKey(models.Model):
+    """The first response to an API POST sent with an ``Idempotency-Key`` header.
+
+    Unique per caller and key: a retry of the same request gets the stored response instead
+    of creating the thing twice; the same key with a different request is refused.
+    """
+
+    caller = models.CharField(_("caller"), max_length=64)  # hash of the token, or user:<id>
+    key = models.CharField(_("key"), max_length=255)
+    fingerprint = models.CharField(_("request fingerprint"), max_length=64)
+    status = models.PositiveSmallIntegerField(_("status"))
+    content_type = models.CharField(_("content type"), max_length=100)
+    body = models.BinaryField(_("body"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
+        constraints = [
+            models.UniqueConstraint(fields=["caller", "key"], name="idempotency_caller_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.caller[:8]} {self.key}"

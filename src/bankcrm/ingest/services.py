@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import translation
 
 from bankcrm.ingest.engine import (
@@ -163,4 +163,6 @@ def import_start(
     if inline:
         job()
     else:
-        threading.Thread(target=job, name=f"import-{run.pk}", daemon=True).start()
+        # The thread's own connection must see the run: start it once the run is committed.
+        thread = threading.Thread(target=job, name=f"import-{run.pk}", daemon=True)
+        transaction.on_commit(thread.start)

@@ -1,0 +1,147 @@
+"""API request guards: per-token rate limits and Idempotency-Key replays on POST."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
+
+from bankcrm.core.models import IdempotencyKey
+
+HEADER = "Idempotency-Key"
+MAX_KEY = 255
+
+
+def _caller(request: HttpRequest) -> str | None:
+    """Who is calling: the hash of the bearer token, or the session's user."""
+    auth = request.headers.get("Authorization", "")
+    if auth.lower().startswith("bearer ") and auth[7:].strip():
+        return hashlib.sha256(auth[7:].strip().encode()).hexdigest()
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return f"user:{user.pk}"
+    return None
+
+
+class ApiGuardMiddleware:
+    """For /api/ requests: a rate limit per token (or session user), then, for a POST with an
+    Idempotency-Key, the first response replayed to every retry of the same request."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path.startswith("/api/"):
+            return self.get_response(request)
+        caller = _caller(request)
+        if caller is not None:
+            limited = self._rate_limited(caller)
+            if limited is not None:
+                return limited
+        key = request.headers.get(HEADER)
+        if request.method != "POST" or key is None or caller is None:
+            return self.get_response(request)
+        return self._idempotent(request, caller, key.strip())
+
+    def _rate_limited(self, caller: str) -> HttpResponse | None:
+        limit, window = settings.BANKCRM_API_RATE_LIMIT, settings.BANKCRM_API_RATE_WINDOW
+        if limit <= 0:
+            return None
+        now = time.time()
+        slot = int(now // window)
+        name = f"api-rate:{caller}:{slot}"
+        cache.add(name, 0, timeout=window + 1)
+        try:
+            count = cache.incr(name)
+        except ValueError:  # expired between add and incr
+            cache.set(name, 1, timeout=window + 1)
+            count = 1
+        if count <= limit:
+            return None
+        retry = max(1, math.ceil((slot + 1) * window - now))
+        response = JsonResponse(
+            {
+                "detail": _(
+                    "Too many requests: at most %(limit)d per %(window)d seconds for one "
+                    "token. Try again in %(retry)d seconds."
+                )
+                % {"limit": limit, "window": window, "retry": retry}
+            },
+            status=429,
+        )
+        response["Retry-After"] = str(retry)
+        return response
+
+    def _idempotent(self, request: HttpRequest, caller: str, key: str) -> HttpResponse:
+        if not key or len(key) > MAX_KEY:
+            return JsonResponse(
+                {"detail": _("The Idempotency-Key header must have 1 to 255 characters.")},
+                status=400,
+            )
+        fingerprint = hashlib.sha256(
+            b"\n".join([b"POST", request.get_full_path().encode(), request.body])
+        ).hexdigest()
+        stored = IdempotencyKey.objects.filter(caller=caller, key=key).first()
+        if stored is not None:
+            return self._replay(stored, fingerprint)
+        try:
+            # One transaction: the key, the request's own writes and the stored response land
+            # together, so a crash leaves neither and the retry runs the request afresh. A
+            # concurrent request with the same key waits on the unique key, then replays.
+            with transaction.atomic():
+                IdempotencyKey.objects.create(
+                    caller=caller,
+                    key=key,
+                    fingerprint=fingerprint,
+                    status=0,
+                    content_type="",
+                    body=b"",
+                )
+                response = self.get_response(request)
+                if response.status_code >= 500 or getattr(response, "streaming", False):
+                    raise _NotKept(response)
+                IdempotencyKey.objects.filter(caller=caller, key=key).update(
+                    status=response.status_code,
+                    content_type=response.get("Content-Type", ""),
+                    body=response.content,
+                )
+                return response
+        except _NotKept as not_kept:
+            return not_kept.response
+        except IntegrityError:
+            stored = IdempotencyKey.objects.filter(caller=caller, key=key).first()
+            if stored is None:
+                raise
+            return self._replay(stored, fingerprint)
+
+    def _replay(self, stored: IdempotencyKey, fingerprint: str) -> HttpResponse:
+        if stored.fingerprint != fingerprint:
+            return JsonResponse(
+                {
+                    "detail": _(
+                        "This Idempotency-Key was already used for a different request: "
+                        "use a new key for a new request."
+                    )
+                },
+                status=422,
+            )
+        response = HttpResponse(
+            bytes(stored.body), status=stored.status, content_type=stored.content_type
+        )
+        response["Idempotent-Replayed"] = "true"
+        return response
+
+
+class _NotKept(Exception):
+    """A server error is not stored: the transaction rolls back and a retry runs again."""
+
+    def __init__(self, response: HttpResponse) -> None:
+        super().__init__(response.status_code)
+        self.response = response
