@@ -25,6 +25,7 @@ LOGGERS = {"rm", "branch_manager", "service", "admin"}
 REVEALERS = {"rm", "branch_manager", "compliance", "admin"}
 AUDITORS = {"compliance", "admin"}
 IMPORTERS = {"admin"}
+ADMINS = {"admin"}
 IMPORT_VIEWERS = {"compliance", "admin"}
 # Roles whose scope excludes a customer of another city's branch.
 NARROW = {"rm", "branch_manager"}
@@ -159,6 +160,21 @@ POLICY: dict[str, Route] = {
     ),
     # Any logged-in user may set up or give a second factor (required only for some roles).
     "web:two_factor": Route(checks=[Check("get", page())]),
+    "web:security": Route(checks=[Check("get", page(ADMINS))]),
+    "web:session_end": Route(
+        lambda bank, c: {"ref": "0" * 20},
+        [
+            Check("get", not_allowed_anon_login),
+            Check("post", page(ADMINS, ok=404)),  # no such session
+        ],
+    ),
+    "web:token_revoke": Route(
+        others_token,
+        [
+            Check("get", not_allowed_anon_login),
+            Check("post", page(ADMINS, ok=302)),
+        ],
+    ),
     "web:audit": Route(checks=[Check("get", page(AUDITORS))]),
     "web:audit_verify": Route(
         checks=[

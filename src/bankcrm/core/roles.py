@@ -45,6 +45,8 @@ CAN_VIEW_IMPORTS = frozenset({Role.ADMIN, Role.COMPLIANCE})
 # Data stewardship: who may review duplicate customers, and who may merge them.
 CAN_VIEW_DUPLICATES = frozenset({Role.ADMIN, Role.COMPLIANCE})
 CAN_MERGE_CUSTOMERS = frozenset({Role.ADMIN})
+# Who sees the security settings and may end staff sessions and revoke anyone's API token.
+CAN_MANAGE_SECURITY = frozenset({Role.ADMIN})
 
 
 def has_role(user: object, roles: frozenset[str]) -> bool:

@@ -24,6 +24,7 @@ from bankcrm.core.models import AuditAction, LoginFailure
 
 SESSION_STARTED = "_bankcrm_started"
 SESSION_SEEN = "_bankcrm_seen"
+SESSION_IP = "_bankcrm_ip"
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
@@ -95,6 +96,7 @@ def session_start(request: HttpRequest) -> None:
     request.session.pop("_bankcrm_2fa", None)
     request.session[SESSION_STARTED] = now
     request.session[SESSION_SEEN] = now
+    request.session[SESSION_IP] = client_ip(request) or ""
 
 
 class SessionLimitsMiddleware:

@@ -6,7 +6,13 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from bankcrm.core.roles import CAN_VIEW_AUDIT, CAN_VIEW_DUPLICATES, CAN_VIEW_IMPORTS, has_role
+from bankcrm.core.roles import (
+    CAN_MANAGE_SECURITY,
+    CAN_VIEW_AUDIT,
+    CAN_VIEW_DUPLICATES,
+    CAN_VIEW_IMPORTS,
+    has_role,
+)
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
@@ -15,4 +21,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "can_view_audit": has_role(user, CAN_VIEW_AUDIT),
         "can_view_imports": has_role(user, CAN_VIEW_IMPORTS),
         "can_view_duplicates": has_role(user, CAN_VIEW_DUPLICATES),
+        "can_manage_security": has_role(user, CAN_MANAGE_SECURITY),
     }
