@@ -5,7 +5,8 @@ the whole Django stack (test client: URL routing, middleware, scope, templates, 
 then analytics: RFM at 1M rows, BG/NBD against Lifetimes (its own virtualenv, created on
 first use), and a full `bankcrm analytics run` with per-stage timings and peak RSS; then
 the import benchmark (`benchmarks/bench_ingest.py`: 5,000,000 transactions against a bare
-COPY, peak RSS, re-import).
+COPY, peak RSS, re-import); schemathesis over the API as every role (5xx, schema
+violations); the audit chain sealed and verified at 1,000,000 events.
 
 Environment: BANKCRM_DATABASE_URL (PostgreSQL), BENCH_CUSTOMERS (default 1,000,000),
 BENCH_MONTHS (default 12), BENCH_SAMPLES (default 300), BENCH_REBUILD=1 to rebuild.
@@ -171,6 +172,18 @@ def main() -> None:
 
     print()
     bench_ingest.main()
+
+    # The API fuzzed as every role (`benchmarks/bench_schemathesis.py`): its own test database.
+    import bench_schemathesis
+
+    print()
+    bench_schemathesis.main()
+
+    # The audit trail's hash chain: seal and verify 1,000,000 events (its own database).
+    import bench_audit
+
+    print()
+    bench_audit.main()
 
 
 MEASURE_RSS = """

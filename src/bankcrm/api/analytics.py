@@ -15,19 +15,19 @@ from bankcrm.insights.selectors import SEGMENT_GROUPS, at_risk_worklist, segment
 router = Router(tags=["analytics"])
 
 
-@router.get("/analytics/runs", response=list[s.RunOut])
+@router.get("/analytics/runs", response=s.responses({200: list[s.RunOut]}))
 def list_runs(request: HttpRequest, limit: int = 20) -> Any:
     """The newest analytics runs (bank-wide figures only; no customer data)."""
     return AnalyticsRun.objects.all()[: max(1, min(limit, 100))]
 
 
-@router.get("/analytics/runs/{run_id}", response=s.RunDetailOut)
-def get_run(request: HttpRequest, run_id: int) -> Any:
+@router.get("/analytics/runs/{run_id}", response=s.responses({200: s.RunDetailOut}, 404))
+def get_run(request: HttpRequest, run_id: s.Id) -> Any:
     """One run with its parameters and evaluation metrics (the model report)."""
     return get_object_or_404(AnalyticsRun, pk=run_id)
 
 
-@router.get("/analytics/at-risk", response=s.AtRiskPage)
+@router.get("/analytics/at-risk", response=s.responses({200: s.AtRiskPage}))
 def at_risk(request: HttpRequest, limit: int = 50) -> dict[str, Any]:
     """Your customers from the newest run, highest value at risk (CLV × churn) first."""
     run, rows = at_risk_worklist(user=request.user, limit=max(1, min(limit, 500)))
@@ -49,7 +49,7 @@ def at_risk(request: HttpRequest, limit: int = 50) -> dict[str, Any]:
     }
 
 
-@router.get("/kpis/segments", response=s.SegmentKpisOut)
+@router.get("/kpis/segments", response=s.responses({200: s.SegmentKpisOut}))
 def kpis_by_segment(request: HttpRequest, by: str = "segment") -> dict[str, Any]:
     """Customers, AUM, mean CLV, mean churn risk and value at risk per segment, in your scope.
 

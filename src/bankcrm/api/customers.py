@@ -19,6 +19,7 @@ from bankcrm.insights.models import SCORE_FIELDS
 from bankcrm.interactions import services as timeline_services
 
 router = Router(tags=["customers"])
+AUM_LIMIT = Decimal(10**16)
 
 
 def customer_summary(c: Customer) -> dict[str, Any]:
@@ -77,24 +78,33 @@ def customer_detail(c: Customer) -> dict[str, Any]:
 
 
 class CustomerQuery(Schema):
-    q: str = ""
-    branch: int | None = None
-    rm: int | None = None
-    status: str = ""
-    risk: str = ""
-    tier: str = ""
-    aum_min: Decimal | None = None
-    aum_max: Decimal | None = None
-    segment: str = Field("", description="RFM segment in the newest analytics run")
-    lifecycle: str = Field("", description="lifecycle stage in the newest analytics run")
-    life_stage: str = Field("", description="life stage in the newest analytics run")
-    churn: str = Field("", description="churn risk band: high, elevated or low")
-    sort: str = "customer_no"
-    cursor: str | None = None
+    q: s.Text = ""
+    branch: s.DbInt | None = None
+    rm: s.DbInt | None = None
+    status: s.Text = ""
+    risk: s.Text = ""
+    tier: s.Text = ""
+    # The AUM column holds 16 digits before the point; a bound past them cannot be compared.
+    aum_min: Decimal | None = Field(None, gt=-AUM_LIMIT, lt=AUM_LIMIT)
+    aum_max: Decimal | None = Field(None, gt=-AUM_LIMIT, lt=AUM_LIMIT)
+    segment: s.Text = Field(
+        "", description="RFM segment in the newest analytics run", examples=list(SEGMENTS)
+    )
+    lifecycle: s.Text = Field(
+        "", description="lifecycle stage in the newest analytics run", examples=list(STAGES)
+    )
+    life_stage: s.Text = Field(
+        "", description="life stage in the newest analytics run", examples=list(LIFE_STAGES)
+    )
+    churn: s.Text = Field(
+        "", description="churn risk band: high, elevated or low", examples=list(CHURN_BANDS)
+    )
+    sort: s.Text = Field("customer_no", examples=list(selectors.SORTS))
+    cursor: s.Text | None = None
     limit: int = 50
 
 
-@router.get("/customers", response=s.CustomerPage)
+@router.get("/customers", response=s.responses({200: s.CustomerPage}))
 def list_customers(request: HttpRequest, query: Query[CustomerQuery]) -> dict[str, Any]:
     """Search customers in your scope; follow `next_cursor` for the next page."""
     filters = selectors.CustomerFilters(
@@ -121,15 +131,15 @@ def list_customers(request: HttpRequest, query: Query[CustomerQuery]) -> dict[st
     return {"items": [customer_summary(c) for c in page.items], "next_cursor": page.next_cursor}
 
 
-@router.get("/customers/{customer_id}", response=s.CustomerDetailOut)
-def get_customer(request: HttpRequest, customer_id: int) -> dict[str, Any]:
+@router.get("/customers/{customer_id}", response=s.responses({200: s.CustomerDetailOut}, 404))
+def get_customer(request: HttpRequest, customer_id: s.Id) -> dict[str, Any]:
     c = selectors.customer_get(user=request.user, customer_id=customer_id)
     services.customer_viewed(actor=request.user, customer=c, purpose="api customer detail")
     return customer_detail(c)
 
 
-@router.get("/customers/{customer_id}/360", response=s.Customer360Out)
-def get_customer_360(request: HttpRequest, customer_id: int) -> dict[str, Any]:
+@router.get("/customers/{customer_id}/360", response=s.responses({200: s.Customer360Out}, 404))
+def get_customer_360(request: HttpRequest, customer_id: s.Id) -> dict[str, Any]:
     """Profile, consents, holdings and AUM trend, transactions, channel mix and timeline."""
     v = selectors.customer_360(
         user=request.user, customer_id=customer_id, today=timezone.localdate()
@@ -181,8 +191,10 @@ def get_customer_360(request: HttpRequest, customer_id: int) -> dict[str, Any]:
     }
 
 
-@router.post("/customers/{customer_id}/reveal", response=s.RevealOut)
-def reveal(request: HttpRequest, customer_id: int, payload: s.RevealIn) -> dict[str, Any]:
+@router.post(
+    "/customers/{customer_id}/reveal", response=s.responses({200: s.RevealOut}, 400, 403, 404)
+)
+def reveal(request: HttpRequest, customer_id: s.Id, payload: s.RevealIn) -> dict[str, Any]:
     """Reveal a full ID number or mobile; a reason is required and the reveal is audited."""
     c = selectors.customer_get(user=request.user, customer_id=customer_id)
     value = services.customer_reveal(
@@ -191,9 +203,12 @@ def reveal(request: HttpRequest, customer_id: int, payload: s.RevealIn) -> dict[
     return {"field": payload.field, "value": value}
 
 
-@router.post("/customers/{customer_id}/interactions", response={201: s.InteractionOut})
+@router.post(
+    "/customers/{customer_id}/interactions",
+    response=s.responses({201: s.InteractionOut}, 400, 403, 404),
+)
 def create_interaction(
-    request: HttpRequest, customer_id: int, payload: s.InteractionIn
+    request: HttpRequest, customer_id: s.Id, payload: s.InteractionIn
 ) -> tuple[int, Any]:
     c = selectors.customer_get(user=request.user, customer_id=customer_id)
     i = timeline_services.interaction_create(
@@ -207,8 +222,10 @@ def create_interaction(
     return 201, i
 
 
-@router.post("/customers/{customer_id}/tasks", response={201: s.TaskOut})
-def create_task(request: HttpRequest, customer_id: int, payload: s.TaskIn) -> tuple[int, Any]:
+@router.post(
+    "/customers/{customer_id}/tasks", response=s.responses({201: s.TaskOut}, 400, 403, 404)
+)
+def create_task(request: HttpRequest, customer_id: s.Id, payload: s.TaskIn) -> tuple[int, Any]:
     c = selectors.customer_get(user=request.user, customer_id=customer_id)
     t = timeline_services.task_create(
         actor=request.user,
@@ -220,8 +237,8 @@ def create_task(request: HttpRequest, customer_id: int, payload: s.TaskIn) -> tu
     return 201, t
 
 
-@router.get("/customers/{customer_id}/scores", response={200: s.ScoreOut, 404: s.ErrorOut})
-def get_scores(request: HttpRequest, customer_id: int) -> Any:
+@router.get("/customers/{customer_id}/scores", response=s.responses({200: s.ScoreOut}, 404))
+def get_scores(request: HttpRequest, customer_id: s.Id) -> Any:
     """The customer's scores from the newest analytics run, with churn reasons."""
     from bankcrm.insights.selectors import latest_score
 

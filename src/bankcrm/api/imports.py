@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import File, Form, Router, Schema
+from ninja import Field, File, Form, Router, Schema
 from ninja.files import UploadedFile
 
+from bankcrm.api.schemas import Id, Text, one_of, responses
 from bankcrm.core.roles import CAN_IMPORT, has_role
 from bankcrm.ingest.models import ImportRun
 from bankcrm.ingest.selectors import import_run_get, import_runs_visible_to
@@ -23,6 +25,15 @@ from bankcrm.ingest.services import (
 from bankcrm.ingest.specs import KINDS
 
 router = Router(tags=["imports"])
+ENCODINGS = ("auto", "utf-8", "gb18030")
+
+
+class ImportIn(Schema):
+    kind: Text = Field(json_schema_extra=one_of(KINDS))
+    dry_run: bool = False
+    # The run stores it in a 32-bit column; below 0 is refused with a message of its own.
+    max_errors: int = Field(0, le=2**31 - 1)
+    encoding: Text = Field("auto", json_schema_extra=one_of(ENCODINGS))
 
 
 class ImportErrorOut(Schema):
@@ -48,9 +59,9 @@ class ImportRunOut(Schema):
     rejected: int
     message: str
     detected: dict[str, Any]
-    created_at: Any
-    started_at: Any | None = None
-    finished_at: Any | None = None
+    created_at: dt.datetime
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
 
 
 class ImportRunDetailOut(ImportRunOut):
@@ -75,48 +86,43 @@ def _detail(request: HttpRequest, run: ImportRun) -> dict[str, Any]:
     return out
 
 
-@router.post("/imports", response={202: ImportRunDetailOut})
+@router.post("/imports", response=responses({202: ImportRunDetailOut}, 400, 403))
 def create_import(
-    request: HttpRequest,
-    kind: Form[str],
-    file: File[UploadedFile],
-    dry_run: Form[bool] = False,
-    max_errors: Form[int] = 0,
-    encoding: Form[str] = "auto",
+    request: HttpRequest, form: Form[ImportIn], file: File[UploadedFile]
 ) -> tuple[int, dict[str, Any]]:
     """Start importing one file (CSV, gzip or Parquet) of a kind; poll the run for its outcome."""
     if not has_role(request.user, CAN_IMPORT):
         raise PermissionDenied(_("Only administrators may import files."))
-    if kind not in KINDS:
+    if form.kind not in KINDS:
         raise ValidationError({"kind": [_("Unknown kind; one of: %s") % ", ".join(KINDS)]})
-    if max_errors < 0:
+    if form.max_errors < 0:
         raise ValidationError({"max_errors": [_("Must be 0 or more.")]})
     if (file.size or 0) > settings.BANKCRM_IMPORT_MAX_UPLOAD:
         raise ValidationError({"file": [_("The file is too large; use `bankcrm import`.")]})
-    if encoding not in ("auto", "utf-8", "gb18030"):
+    if form.encoding not in ENCODINGS:
         raise ValidationError({"encoding": [_("auto, utf-8 or gb18030.")]})
     run = import_run_create(
-        kind=KINDS[kind],
+        kind=KINDS[form.kind],
         file_name=file.name or "upload",
-        dry_run=dry_run,
-        max_errors=max_errors,
+        dry_run=form.dry_run,
+        max_errors=form.max_errors,
         actor=request.user,
         channel="api",
     )
     path = uploaded_file_save(run, file.chunks())
-    import_start(run, path, kind=KINDS[kind], encoding=encoding, actor=request.user)
+    import_start(run, path, kind=KINDS[form.kind], encoding=form.encoding, actor=request.user)
     run.refresh_from_db()
     return 202, _detail(request, run)
 
 
-@router.get("/imports", response=list[ImportRunOut])
+@router.get("/imports", response=responses({200: list[ImportRunOut]}, 403))
 def list_imports(request: HttpRequest, limit: int = 50) -> Any:
     """The newest import runs."""
     runs = list(import_runs_visible_to(request.user)[: max(1, min(limit, 500))])
     return [{**_detail(request, r)} for r in runs]
 
 
-@router.get("/imports/{run_id}", response=ImportRunDetailOut)
-def get_import(request: HttpRequest, run_id: int) -> dict[str, Any]:
+@router.get("/imports/{run_id}", response=responses({200: ImportRunDetailOut}, 403, 404))
+def get_import(request: HttpRequest, run_id: Id) -> dict[str, Any]:
     """One import run: status, counts, what was detected, the first rejected rows."""
     return _detail(request, import_run_get(user=request.user, run_id=run_id))

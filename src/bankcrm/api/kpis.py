@@ -14,7 +14,7 @@ from bankcrm.insights.selectors import Period, dashboard
 router = Router(tags=["kpis"])
 
 
-@router.get("/kpis", response=s.KpiOut)
+@router.get("/kpis", response=s.responses({200: s.KpiOut}))
 def kpis(request: HttpRequest, months: int = 12) -> dict[str, Any]:
     today = timezone.localdate()
     months = max(1, min(months, 36))

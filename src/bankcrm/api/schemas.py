@@ -3,9 +3,58 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
+from typing import Annotated, Any
 
-from ninja import Schema
+from django import forms
+from django.core.validators import ProhibitNullCharactersValidator
+from django.utils import timezone
+from ninja import Field, Schema
+from ninja.params import P, PathEx
+from pydantic import AfterValidator
+
+from bankcrm.customers.services import REVEALABLE
+from bankcrm.interactions.models import InteractionKind
+
+
+def _no_null_characters(value: str) -> str:
+    # PostgreSQL text cannot hold NUL: refuse it here (422), as Django's forms do, rather
+    # than let the database fail the request.
+    if "\x00" in value:
+        raise ValueError(str(ProhibitNullCharactersValidator.message))
+    return value
+
+
+# Free text from a client: any string without NUL characters.
+Text = Annotated[str, AfterValidator(_no_null_characters)]
+
+# A row id or a filter on one: what a signed 64-bit column holds. SQLite cannot even bind a
+# larger integer, so one is refused (422) before it reaches the database.
+BIGINT = 2**63
+DbInt = Annotated[int, Field(ge=-BIGINT, lt=BIGINT)]
+Id = PathEx[int, P(ge=-BIGINT, lt=BIGINT)]
+
+
+def _storable(value: dt.datetime) -> dt.datetime:
+    # A time without a zone is the bank's local time, as on the pages. The instant is kept in
+    # UTC: PostgreSQL refuses offsets past ±15:59 that Python accepts, and one whose UTC
+    # instant falls outside years 1-9999 cannot be stored at all.
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    try:
+        return value.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError(str(forms.DateTimeField.default_error_messages["invalid"])) from None
+
+
+Moment = Annotated[dt.datetime, AfterValidator(_storable)]
+
+
+def one_of(values: Iterable[str]) -> dict[str, Any]:
+    """Document the values a text field accepts. The service checks them and answers 400 for
+    any other, with the same message the pages show."""
+    return {"enum": list(values)}
 
 
 class BranchOut(Schema):
@@ -115,10 +164,10 @@ class GroupOut(Schema):
 
 
 class InteractionIn(Schema):
-    kind: str
-    subject: str
-    notes: str = ""
-    occurred_at: dt.datetime | None = None
+    kind: Text = Field(json_schema_extra=one_of(InteractionKind.values))
+    subject: Text
+    notes: Text = ""
+    occurred_at: Moment | None = None
 
 
 class InteractionOut(Schema):
@@ -131,9 +180,9 @@ class InteractionOut(Schema):
 
 
 class TaskIn(Schema):
-    title: str
+    title: Text
     due_on: dt.date
-    notes: str = ""
+    notes: Text = ""
 
 
 class TaskOut(Schema):
@@ -162,8 +211,8 @@ class Customer360Out(Schema):
 
 
 class RevealIn(Schema):
-    field: str
-    reason: str
+    field: Text = Field(json_schema_extra=one_of(sorted(REVEALABLE)))
+    reason: Text
 
 
 class RevealOut(Schema):
@@ -185,8 +234,16 @@ class KpiOut(Schema):
 
 
 class ErrorOut(Schema):
+    """Every error the API answers with: a sentence, and the messages per field when any."""
+
     detail: str
     errors: dict[str, list[str]] = {}
+
+
+def responses(ok: dict[int, Any], *errors: int) -> dict[int, Any]:
+    """An operation's documented answers: its success, 401 and 422 (every operation has a
+    token and parameters to check), and the other error statuses it can give."""
+    return {**ok, **{status: ErrorOut for status in sorted({401, 422, *errors})}}
 
 
 class ScoreOut(Schema):

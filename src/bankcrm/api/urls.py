@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
+from ninja.errors import ValidationError as SchemaValidationError
 
 from bankcrm.api import analytics, customers, imports, kpis
 from bankcrm.api.auth import api_auth
@@ -37,6 +38,21 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
     )
     return api.create_response(
         request, {"detail": _("The request is not valid."), "errors": errors}, status=400
+    )
+
+
+@api.exception_handler(SchemaValidationError)
+def _schema_error(request: HttpRequest, exc: SchemaValidationError) -> HttpResponse:
+    """A parameter or body that does not fit the schema: 422, in the same shape as a 400."""
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors:
+        # ("query", "limit") or ("body", "payload", "subject"): name the field as it was sent.
+        loc = [str(p) for p in error.get("loc", ())][1:]
+        if len(loc) > 1 and loc[0] == "payload":
+            loc = loc[1:]
+        errors.setdefault(".".join(loc) or "__all__", []).append(str(error.get("msg", "")))
+    return api.create_response(
+        request, {"detail": _("The request is not valid."), "errors": errors}, status=422
     )
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
 
@@ -31,7 +33,7 @@ class Page:
 
 
 def encode_cursor(values: list[Any]) -> str:
-    raw = json.dumps([str(v) if isinstance(v, Decimal) else v for v in values])
+    raw = json.dumps([str(v) if isinstance(v, Decimal | dt.date) else v for v in values])
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -46,10 +48,33 @@ def decode_cursor(cursor: str) -> list[Any] | None:
     return values
 
 
+def _position(qs: QuerySet[Any], sort: SortKey, values: list[Any]) -> list[Any] | None:
+    """The cursor's values as the sort column and the primary key hold them, or None when
+    they cannot be theirs: a cursor this module did not issue names no position."""
+    meta = qs.model._meta
+    annotation = qs.query.annotations.get(sort.field)
+    field = annotation.output_field if annotation is not None else meta.get_field(sort.field)
+    try:
+        last_value = None if values[0] is None else field.to_python(values[0])
+        last_id = meta.pk.to_python(values[1])
+        # The columns' own limits (digits, length, integer range): past them the database
+        # fails the comparison instead of answering it.
+        field.run_validators(last_value)
+        meta.pk.run_validators(last_id)
+    except (ValidationError, TypeError, ValueError):
+        return None
+    # PostgreSQL text cannot hold NUL; no value this module issued contains one.
+    if last_id is None or (isinstance(last_value, str) and "\x00" in last_value):
+        return None
+    return [last_value, last_id]
+
+
 def keyset_page(qs: QuerySet[Any], *, sort: SortKey, cursor: str | None, size: int) -> Page:
     """Return `size` rows after `cursor` in `sort` order, and the cursor of the next page."""
     qs = qs.order_by(*sort.order_by)
     values = decode_cursor(cursor) if cursor else None
+    if values is not None:
+        values = _position(qs, sort, values)
     if values is not None:
         last_value, last_id = values
         op = "lt" if sort.descending else "gt"
