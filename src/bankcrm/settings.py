@@ -165,6 +165,9 @@ BANKCRM_CSP = (
 # Key of the audit trail's hash chain (HMAC-SHA256); derived from SECRET_KEY when unset. Keep
 # it outside the database, and keep old keys: the chain is verified with the key it was made with.
 BANKCRM_AUDIT_KEY = os.environ.get("BANKCRM_AUDIT_KEY", "")
+# Audit events are kept at least this many days (`bankcrm audit purge` archives and removes
+# older ones only). The database itself refuses to remove anything younger than 183 days.
+BANKCRM_AUDIT_RETENTION_DAYS = int(os.environ.get("BANKCRM_AUDIT_RETENTION_DAYS", "365"))
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

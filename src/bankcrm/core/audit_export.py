@@ -7,10 +7,11 @@ import datetime as dt
 import json
 from typing import IO, Any
 
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from bankcrm.core.audit import audit_record
-from bankcrm.core.models import AuditAction
+from bankcrm.core.models import AuditAction, AuditEvent
 from bankcrm.core.selectors import audit_event_list
 
 EXPORT_FORMATS = ("csv", "jsonl")
@@ -32,6 +33,25 @@ COLUMNS = (
 )
 
 
+def write_events(out: IO[str], events: QuerySet[AuditEvent], *, fmt: str) -> int:
+    """Write ``events`` in their order as CSV or JSON lines; returns how many."""
+    rows = events.values_list(*COLUMNS).iterator(chunk_size=5000)
+    n = 0
+    writer = csv.writer(out) if fmt == "csv" else None
+    if writer is not None:
+        writer.writerow(COLUMNS)
+    for row in rows:
+        record = dict(zip(COLUMNS, row, strict=True))
+        record["at"] = record["at"].isoformat()
+        if writer is not None:
+            record["changes"] = json.dumps(record["changes"], ensure_ascii=False, sort_keys=True)
+            writer.writerow([record[c] for c in COLUMNS])
+        else:
+            out.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        n += 1
+    return n
+
+
 def audit_export(
     out: IO[str],
     *,
@@ -47,20 +67,7 @@ def audit_export(
     if fmt not in EXPORT_FORMATS:
         raise ValueError(_("Unknown export format: %s") % fmt)
     qs = audit_event_list(since=since, until=until, customer=customer, action=action, actor=by)
-    rows = qs.order_by("id").values_list(*COLUMNS).iterator(chunk_size=5000)
-    n = 0
-    writer = csv.writer(out) if fmt == "csv" else None
-    if writer is not None:
-        writer.writerow(COLUMNS)
-    for row in rows:
-        record = dict(zip(COLUMNS, row, strict=True))
-        record["at"] = record["at"].isoformat()
-        if writer is not None:
-            record["changes"] = json.dumps(record["changes"], ensure_ascii=False, sort_keys=True)
-            writer.writerow([record[c] for c in COLUMNS])
-        else:
-            out.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
-        n += 1
+    n = write_events(out, qs.order_by("id"), fmt=fmt)
     filters = {
         "since": since.isoformat() if since else None,
         "until": until.isoformat() if until else None,

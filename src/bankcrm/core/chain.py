@@ -14,24 +14,28 @@ process) is done by the next one: every seal chains all committed unsealed event
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import json
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
-from bankcrm.core.models import AuditEvent, AuditVerification, ChainStatus
+from bankcrm.core.models import AuditEvent, AuditPurge, AuditVerification, ChainStatus
 
 log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
+MIN_RETENTION_DAYS = 183  # also enforced by the database trigger on PostgreSQL
 BATCH = 5_000
 LOCK_KEY = 0x42414E4B  # pg_advisory_xact_lock key for sealing ("BANK")
 # The columns a hash covers, in this order.
@@ -203,7 +207,7 @@ def chain_verify(*, progress: Callable[[int], None] | None = None) -> Verificati
     started = time.monotonic()
     digest_of = hasher(_key())
     n = len(CONTENT)
-    expected, prev = 1, GENESIS
+    expected, prev = _chain_start()
     checked = 0
     result: Verification | None = None
     for row in _sealed_rows():
@@ -249,6 +253,15 @@ def chain_verify(*, progress: Callable[[int], None] | None = None) -> Verificati
     return result
 
 
+def _chain_start() -> tuple[int, str]:
+    """Where the chain begins: position 1, or the first position a purge kept (after the
+    events it archived and removed), with the hash that comes before it."""
+    purge = AuditPurge.objects.order_by("-first_kept_seq").first()
+    if purge is None:
+        return 1, GENESIS
+    return purge.first_kept_seq, purge.first_kept_prev_hash
+
+
 def _check_earlier_head(result: Verification) -> None:
     """The head an earlier check saw must still be there, with the same hash."""
     earlier = (
@@ -257,6 +270,8 @@ def _check_earlier_head(result: Verification) -> None:
         .first()
     )
     if earlier is None or earlier.head_seq is None:
+        return
+    if earlier.head_seq < _chain_start()[0]:  # archived and removed by a purge since
         return
     still = AuditEvent.objects.filter(seq=earlier.head_seq).values_list("id", "hash").first()
     if still is not None and still[1] == earlier.head_hash:
@@ -296,3 +311,98 @@ def verification_record(*, result: Verification, actor: Any) -> AuditVerificatio
             purpose="audit chain verification",
         )
     return record
+
+
+class PurgeRefused(Exception):
+    """A purge that would break the retention rule or hide a broken chain."""
+
+
+def audit_purge(
+    *, before: dt.date, archive: Path, actor: Any, now: dt.datetime | None = None
+) -> AuditPurge | None:
+    """Archive, then remove, the oldest events: those before ``before``, never any younger than
+    BANKCRM_AUDIT_RETENTION_DAYS. Only an intact chain is purged, and only its head: the events
+    from position 1 (or the last purge) up to the last one before the cut-off, so the chain
+    that remains starts where the archive ends. Returns None when nothing is old enough."""
+    from django.utils import timezone
+
+    from bankcrm.core.audit import audit_record
+    from bankcrm.core.audit_export import write_events
+    from bankcrm.core.models import AuditAction
+
+    retention = int(settings.BANKCRM_AUDIT_RETENTION_DAYS)
+    if retention < MIN_RETENTION_DAYS:
+        raise PurgeRefused(
+            _(
+                "BANKCRM_AUDIT_RETENTION_DAYS is %(days)d: audit events are kept at least "
+                "%(min)d days."
+            )
+            % {"days": retention, "min": MIN_RETENTION_DAYS}
+        )
+    now = now or timezone.now()
+    latest = timezone.localdate(now) - dt.timedelta(days=retention)
+    if before > latest:
+        raise PurgeRefused(
+            _("Events are kept %(days)d days: the latest cut-off allowed today is %(date)s.")
+            % {"days": retention, "date": latest.isoformat()}
+        )
+    if archive.exists():
+        raise PurgeRefused(
+            _("%(path)s already exists: choose another archive file.") % {"path": archive}
+        )
+    chain_seal()
+    check = chain_verify()
+    if not check.intact:
+        raise PurgeRefused(
+            _(
+                "The audit chain is broken at position %(seq)s: nothing is purged from a "
+                "broken chain."
+            )
+            % {"seq": check.broken_seq}
+        )
+    cutoff = dt.datetime.combine(before, dt.time(), tzinfo=timezone.get_current_timezone())
+    start, _prev = _chain_start()
+    young = AuditEvent.objects.filter(seq__gte=start, at__gte=cutoff).order_by("seq").first()
+    last = (young.seq - 1) if young is not None and young.seq is not None else check.head_seq
+    if last is None or last < start:
+        return None
+    doomed = AuditEvent.objects.filter(seq__gte=start, seq__lte=last)
+    kept = AuditEvent.objects.filter(seq=last + 1).values_list("prev_hash", flat=True).first()
+    last_hash = AuditEvent.objects.filter(seq=last).values_list("hash", flat=True).get()
+    tmp = archive.with_name(archive.name + ".tmp")
+    with tmp.open("w", encoding="utf-8", newline="") as out:
+        removed = write_events(out, doomed.order_by("seq"), fmt="jsonl")
+        out.flush()
+        os.fsync(out.fileno())
+    digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
+    tmp.replace(archive)
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute(
+                    "SELECT set_config('bankcrm.audit_purge_before', %s, true)",
+                    [cutoff.isoformat()],
+                )
+        doomed.delete()
+        purge = AuditPurge.objects.create(
+            actor_username=getattr(actor, "username", "") or "",
+            before=cutoff,
+            removed=removed,
+            first_kept_seq=last + 1,
+            first_kept_prev_hash=kept or last_hash,
+            archive=str(archive),
+            archive_sha256=digest,
+        )
+        audit_record(
+            actor=actor,
+            action=AuditAction.DELETE,
+            obj=purge,
+            changes={
+                "before": cutoff.isoformat(),
+                "removed": removed,
+                "positions": [start, last],
+                "archive_sha256": digest,
+            },
+            purpose="audit retention",
+        )
+    return purge

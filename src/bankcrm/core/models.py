@@ -162,6 +162,31 @@ class AuditVerification(models.Model):
         return f"{self.at:%Y-%m-%d %H:%M} {self.status} ({self.checked})"
 
 
+class AuditPurge(models.Model):
+    """Events older than the retention period removed from the trail after being archived.
+
+    The chain then starts at ``first_kept_seq``, whose ``prev_hash`` is recorded here, so that
+    verification still detects anything else missing.
+    """
+
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+    actor_username = models.CharField(_("by"), max_length=150, blank=True)
+    before = models.DateTimeField(_("events before"))
+    removed = models.BigIntegerField(_("events removed"))
+    first_kept_seq = models.BigIntegerField(_("first position kept"))
+    first_kept_prev_hash = models.CharField(_("hash before the first kept"), max_length=64)
+    archive = models.CharField(_("archive file"), max_length=500)
+    archive_sha256 = models.CharField(_("archive SHA-256"), max_length=64)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = _("audit purge")
+        verbose_name_plural = _("audit purges")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d} {self.removed} before {self.before:%Y-%m-%d}"
+
+
 class LoginFailure(models.Model):
     """A failed log-in, kept for throttling and lock-out (the audit trail has it too)."""
 

@@ -1,4 +1,4 @@
-"""`bankcrm audit verify | seal | export`: check the chain, chain new events, export events."""
+"""`bankcrm audit verify | seal | export | purge`: check, chain, export and retire events."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 from typing import IO, Any, cast
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
@@ -30,6 +32,15 @@ class Command(BaseCommand):
         )
         seal = sub.add_parser("seal", help="Chain every event not chained yet.")
         seal.add_argument("--no-progress", action="store_true")
+        purge = sub.add_parser(
+            "purge", help="Archive, then remove, events older than the retention period."
+        )
+        purge.add_argument("--archive", required=True, help="JSON-lines file to write first.")
+        purge.add_argument(
+            "--before",
+            type=dt.date.fromisoformat,
+            help="Cut-off day (default: today minus BANKCRM_AUDIT_RETENTION_DAYS).",
+        )
         export = sub.add_parser("export", help="Write events to a file (CSV or JSON lines).")
         export.add_argument("file", help="Output file, or - for standard output.")
         export.add_argument("--format", choices=EXPORT_FORMATS, default="csv")
@@ -44,6 +55,8 @@ class Command(BaseCommand):
             self._seal(options)
         elif action == "verify":
             self._verify(options)
+        elif action == "purge":
+            self._purge(options)
         else:
             self._export(options)
 
@@ -114,6 +127,31 @@ class Command(BaseCommand):
             )
         if not result.intact:
             raise SystemExit(1)
+
+    def _purge(self, options: dict[str, Any]) -> None:
+        before = options["before"] or (
+            timezone.localdate() - dt.timedelta(days=settings.BANKCRM_AUDIT_RETENTION_DAYS)
+        )
+        try:
+            purge = chain.audit_purge(before=before, archive=Path(options["archive"]), actor=None)
+        except chain.PurgeRefused as exc:
+            raise CommandError(str(exc)) from None
+        if purge is None:
+            self.stdout.write(_("No event is older than %(date)s.") % {"date": before.isoformat()})
+            return
+        self.stdout.write(
+            _(
+                "%(n)d events before %(date)s archived to %(file)s (SHA-256 %(sha)s) and removed; "
+                "the chain now starts at position %(seq)d."
+            )
+            % {
+                "n": purge.removed,
+                "date": before.isoformat(),
+                "file": purge.archive,
+                "sha": purge.archive_sha256,
+                "seq": purge.first_kept_seq,
+            }
+        )
 
     def _export(self, options: dict[str, Any]) -> None:
         target = options["file"]
