@@ -185,6 +185,12 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("BANKCRM_LOG_LEVEL", "WARNING")},
+    # At DEBUG these two would log template contexts (CSRF tokens, customer data) and SQL
+    # parameters (identity numbers): never below INFO, whatever BANKCRM_LOG_LEVEL says.
+    "loggers": {
+        "django.template": {"level": "INFO"},
+        "django.db.backends": {"level": "INFO"},
+    },
 }
 
 # Per API token (or session user): at most this many requests per window, then 429.

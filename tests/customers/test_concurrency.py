@@ -266,7 +266,9 @@ def test_edit_page_from_a_stale_version_answers_409_keeps_the_input_and_shows_sa
     html = response.content.decode()
     assert CONFLICT in html
     assert 'value="Zhang Xiu Ying"' in html  # what the person typed is still there
-    assert 'data-testid="saved-mobile"' in html and "13900002222" in html
+    # The saved mobile is shown masked, as everywhere but the audited reveal.
+    assert 'data-testid="saved-mobile"' in html and "139****2222" in html
+    assert "13900002222" not in html
     assert 'data-testid="saved-name_en"' in html and "Zhang Xiuying" in html
     assert 'name="version" value="2"' in html
     stored = Customer.objects.get(pk=c.pk)

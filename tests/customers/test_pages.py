@@ -83,6 +83,7 @@ def _form_data(c: Customer, **changes):
 
 def test_edit_records_before_and_after_in_the_audit_trail(bank, login):
     c = bank.mine
+    old = c.mobile
     response = login(bank.rm).post(
         reverse("customers:edit", args=[c.pk]),
         _form_data(c, name_en="Zhang Xiu Ying", mobile="+86 139 0000 1111"),
@@ -92,7 +93,30 @@ def test_edit_records_before_and_after_in_the_audit_trail(bank, login):
     assert c.mobile == "13900001111"
     event = AuditEvent.objects.get(action="update", customer_id=c.pk)
     assert event.changes["name_en"] == ["Zhang Xiuying", "Zhang Xiu Ying"]
-    assert event.changes["mobile"][1] == "13900001111"
+    # The trail records that the mobile changed, masked (PIPL: no more than the purpose needs).
+    assert event.changes["mobile"] == [f"{old[:3]}****{old[-4:]}", "139****1111"]
+
+
+def test_edit_form_shows_identifiers_masked_and_keeps_them_when_left_masked(bank, login):
+    c = bank.mine
+    client = login(bank.rm)
+    url = reverse("customers:edit", args=[c.pk])
+    html = client.get(url).content.decode()
+    masked_id = f"{c.id_number[:3]}{'*' * 11}{c.id_number[-4:]}"
+    masked_mobile = f"{c.mobile[:3]}****{c.mobile[-4:]}"
+    # The full values are for the audited reveal, not for every opening of the form.
+    assert c.id_number not in html and c.mobile not in html
+    assert f'value="{masked_id}"' in html and f'value="{masked_mobile}"' in html
+    data = _form_data(c, id_number=masked_id, mobile=masked_mobile, name_en="Zhang X.")
+    assert client.post(url, data).status_code == 302
+    stored = Customer.objects.get(pk=c.pk)
+    assert (stored.id_number, stored.mobile, stored.name_en) == (c.id_number, c.mobile, "Zhang X.")
+    assert AuditEvent.objects.get(action="update", customer_id=c.pk).changes.keys() == {"name_en"}
+    # A number typed over the mask replaces it.
+    data = _form_data(stored, id_number=masked_id, mobile="13900003333")
+    assert client.post(url, data).status_code == 302
+    stored.refresh_from_db()
+    assert (stored.id_number, stored.mobile) == (c.id_number, "13900003333")
 
 
 @pytest.mark.parametrize(

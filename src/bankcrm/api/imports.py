@@ -15,7 +15,7 @@ from ninja.files import UploadedFile
 from bankcrm.api.schemas import Id, Text, one_of, responses
 from bankcrm.core.roles import CAN_IMPORT, has_role
 from bankcrm.ingest.models import ImportRun
-from bankcrm.ingest.selectors import import_run_get, import_runs_visible_to
+from bankcrm.ingest.selectors import import_run_errors, import_run_get, import_runs_visible_to
 from bankcrm.ingest.services import (
     import_run_create,
     import_start,
@@ -76,7 +76,7 @@ def _detail(request: HttpRequest, run: ImportRun) -> dict[str, Any]:
     out = {f: getattr(run, f) for f in ImportRunOut.model_fields if f != "finished"}
     out["id"] = run.pk
     out["finished"] = run.finished
-    out["errors"] = run.errors
+    out["errors"] = import_run_errors(run)  # ID numbers and mobiles masked
     out["progress"] = progress_read(run.pk) if not run.finished else {}
     out["error_report_url"] = (
         request.build_absolute_uri(reverse("imports:report", args=[run.pk]))

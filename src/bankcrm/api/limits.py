@@ -17,6 +17,9 @@ from bankcrm.core.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
 MAX_KEY = 255
+# POSTs whose response discloses personal data: never kept, each one answered (and audited)
+# afresh. They create nothing a retry could duplicate.
+NOT_KEPT = ("/reveal",)
 
 
 def _caller(request: HttpRequest) -> str | None:
@@ -46,7 +49,12 @@ class ApiGuardMiddleware:
             if limited is not None:
                 return limited
         key = request.headers.get(HEADER)
-        if request.method != "POST" or key is None or caller is None:
+        if (
+            request.method != "POST"
+            or key is None
+            or caller is None
+            or request.path.rstrip("/").endswith(NOT_KEPT)
+        ):
             return self.get_response(request)
         return self._idempotent(request, caller, key.strip())
 

@@ -7,6 +7,7 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from bankcrm.core.pii import mask_field
 from bankcrm.core.validators import normalize_mobile, normalize_resident_id, validate_mobile
 from bankcrm.customers.models import (
     ConsentPurpose,
@@ -43,6 +44,10 @@ class CustomerForm(forms.ModelForm):
         if self.instance.pk:
             self.fields["customer_no"].disabled = True
             self.fields["version"].initial = self.instance.version
+            # Editing shows the ID number and mobile masked, as the 360 page does: the full
+            # values are for the audited reveal. A masked value sent back means "unchanged".
+            for name in ("id_number", "mobile"):
+                self.initial[name] = mask_field(Customer, name, getattr(self.instance, name))
         else:
             del self.fields["version"]
         if rm_queryset is not None:
@@ -52,8 +57,14 @@ class CustomerForm(forms.ModelForm):
         self.fields["mobile"].validators = []
         self.fields["mobile"].widget.attrs.update(maxlength=20, inputmode="tel")
 
+    def _left_masked(self, raw: str) -> bool:
+        # No identifier has a "*" in it: this is the mask the form showed, left as it was.
+        return bool(self.instance.pk) and "*" in raw
+
     def clean_mobile(self) -> str:
         raw = (self.cleaned_data.get("mobile") or "").strip()
+        if self._left_masked(raw):
+            return self.instance.mobile
         if not raw:
             return ""
         validate_mobile(raw)
@@ -61,6 +72,8 @@ class CustomerForm(forms.ModelForm):
 
     def clean_id_number(self) -> str:
         raw = (self.cleaned_data.get("id_number") or "").strip()
+        if self._left_masked(raw):
+            return self.instance.id_number
         if self.cleaned_data.get("id_type", IdType.RESIDENT_ID) == IdType.RESIDENT_ID:
             return normalize_resident_id(raw)
         return raw.upper()

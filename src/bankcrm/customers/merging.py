@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from bankcrm.core.audit import audit_record, snapshot
 from bankcrm.core.models import AuditAction
+from bankcrm.core.pii import mask_changes
 from bankcrm.customers.models import Customer, CustomerAlias, DuplicateDismissal, IdType
 
 RULES: dict[str, Any] = {
@@ -226,7 +227,9 @@ def customer_merge(*, survivor: Customer, merged: Customer, actor: Any, reason: 
         raise MergeRefused(_("One of the customers no longer exists."), code="gone")
     survivor, merged = locked[survivor.pk], locked[merged.pk]
     merge_check(survivor=survivor, merged=merged)
-    before = snapshot(merged)
+    # The merged record as the trail keeps it: its identifiers masked (the ID number stays,
+    # in full, on the alias that later imports resolve by).
+    before = mask_changes(Customer, snapshot(merged))
     DuplicateDismissal.objects.filter(models.Q(first=merged) | models.Q(second=merged)).delete()
     moved: dict[str, int] = {}
     dropped: dict[str, int] = {}

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from bankcrm.core.audit import audit_record, diff, snapshot
 from bankcrm.core.concurrency import check_version
 from bankcrm.core.models import AuditAction
+from bankcrm.core.pii import mask_changes
 from bankcrm.core.roles import CAN_EDIT_CUSTOMERS, CAN_REVEAL_PII, has_role
 from bankcrm.core.validators import normalize_mobile, normalize_resident_id
 from bankcrm.customers.models import ConsentEvent, Customer, IdType, RmAssignment
@@ -90,7 +91,7 @@ def customer_create(*, actor: Any, data: dict[str, Any]) -> Customer:
         action=AuditAction.CREATE,
         obj=customer,
         customer_id=customer.pk,
-        changes=diff({}, snapshot(customer, EDITABLE_FIELDS)),
+        changes=mask_changes(Customer, diff({}, snapshot(customer, EDITABLE_FIELDS))),
     )
     return customer
 
@@ -123,8 +124,14 @@ def customer_update(
     locked.save()
     if "rm" in changes or "branch" in changes:
         _record_assignment(locked, reason="reassigned")
+    # The trail says that the ID number or mobile changed, masked: the full values are read
+    # through an audited reveal, never from the trail (PIPL: no more than the purpose needs).
     audit_record(
-        actor=actor, action=AuditAction.UPDATE, obj=locked, customer_id=locked.pk, changes=changes
+        actor=actor,
+        action=AuditAction.UPDATE,
+        obj=locked,
+        customer_id=locked.pk,
+        changes=mask_changes(Customer, changes),
     )
     return locked
 

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from bankcrm.core.concurrency import ConcurrentEdit
 from bankcrm.core.models import Branch
+from bankcrm.core.pii import mask_field
 from bankcrm.core.roles import CAN_EDIT_CUSTOMERS, CAN_LOG_INTERACTIONS, CAN_REVEAL_PII, has_role
 from bankcrm.customers import selectors, services
 from bankcrm.customers.forms import ConsentForm, CustomerForm, RevealForm
@@ -150,6 +151,9 @@ def customer_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
         "task_form": TaskForm(initial={"due_on": timezone.localdate()}),
         "reveal_form": RevealForm(),
         "consent_form": ConsentForm(),
+        # The consents partial shows a recording's errors; none on the page itself. (Named,
+        # so the template resolves it: a failed lookup is logged at DEBUG with the context.)
+        "errors": [],
         "today": timezone.localdate(),
         "consent_purposes": dict(ConsentPurpose.choices),
         "consent_channels": dict(ContactChannel.choices),
@@ -244,9 +248,11 @@ def _edit_conflict(request: HttpRequest, pk: int, exc: ConcurrentEdit) -> HttpRe
 
 
 def _shown(name: str, value: Any) -> str:
-    """A saved value as a person reads it: choice labels, names, ISO dates, — for nothing."""
+    """A saved value as a person reads it: choice labels, names, ISO dates, — for nothing;
+    the ID number and mobile masked, as everywhere but the reveal."""
     if value is None or value == "":
         return "—"
+    value = mask_field(Customer, name, value)
     choices = dict(getattr(Customer._meta.get_field(name), "flatchoices", []))
     if isinstance(value, str) and value in choices:
         return str(choices[value])

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import tomllib
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -17,7 +22,13 @@ from bankcrm.core.roles import CAN_IMPORT, has_role
 from bankcrm.ingest.engine import error_report_path
 from bankcrm.ingest.forms import ImportForm
 from bankcrm.ingest.mapping import Mapping, MappingError, mapping_from_dict
-from bankcrm.ingest.selectors import import_run_get, import_runs_visible_to
+from bankcrm.ingest.models import ImportRun
+from bankcrm.ingest.selectors import (
+    error_value_shown,
+    import_run_errors,
+    import_run_get,
+    import_runs_visible_to,
+)
 from bankcrm.ingest.services import (
     import_run_create,
     import_start,
@@ -88,11 +99,13 @@ def import_list_view(request: HttpRequest) -> HttpResponse:
 @require_safe
 def import_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     run = import_run_get(user=request.user, run_id=pk)
+    errors = import_run_errors(run)
     return render(
         request,
         "ingest/detail.html",
         {
             "run": run,
+            "errors": errors,
             "progress": progress_read(run.pk),
             "has_report": error_report_path(run.pk).exists(),
             "can_import": has_role(request.user, CAN_IMPORT),
@@ -112,17 +125,36 @@ def import_progress_view(request: HttpRequest, pk: int) -> HttpResponse:
     return response
 
 
+def _report_chunks(run: ImportRun, path: Path, size: int = 1 << 16) -> Iterator[str]:
+    """The error report as CSV, rejected ID numbers and mobiles masked, in chunks (a report
+    has up to KEEP_ERRORS rows)."""
+    buffer = io.StringIO()
+    out = csv.writer(buffer)
+    buffer.write("\ufeff")  # so spreadsheet programs read the UTF-8
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        for i, row in enumerate(csv.reader(f)):
+            # file, line, column, value, reason; the first row is the header.
+            if i and len(row) == 5:
+                row[3] = error_value_shown(run.kind, row[2], row[3])
+            out.writerow(row)
+            if buffer.tell() >= size:
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+    yield buffer.getvalue()
+
+
 @login_required
 @require_safe
-def import_report_view(request: HttpRequest, pk: int) -> FileResponse:
+def import_report_view(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     run = import_run_get(user=request.user, run_id=pk)
     path = error_report_path(run.pk)
     if not path.exists():
         raise Http404(_("This run rejected no rows."))
     stem = run.file_name.rsplit(".", 1)[0] or "import"
-    return FileResponse(
-        path.open("rb"),
-        as_attachment=True,
-        filename=f"{stem}-errors-run{run.pk}.csv",
-        content_type="text/csv; charset=utf-8",
+    response = StreamingHttpResponse(
+        _report_chunks(run, path), content_type="text/csv; charset=utf-8"
     )
+    filename = f"{stem}-errors-run{run.pk}.csv"
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response

@@ -1,0 +1,108 @@
+"""The personal-information inventory covers every field of every model, and its masks.
+
+`test_every_field_of_every_model_is_classified` fails when a model gains a field that the
+inventory in core/pii.py neither classifies nor lists as reviewed and not personal, so no new
+field can ship unreviewed.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.apps import apps
+from django.db import models
+
+from bankcrm.core import pii
+from bankcrm.core.pii import INVENTORY, DataClass, Subject
+from bankcrm.customers.models import Customer
+from bankcrm.customers.services import REVEALABLE
+
+
+def _project_models() -> list[type[models.Model]]:
+    return [m for m in apps.get_models() if m._meta.app_config.name.startswith("bankcrm.")]
+
+
+def _fields(model: type[models.Model]) -> set[str]:
+    """What a row holds: every column but the id and the links to other rows."""
+    return {
+        f.name
+        for f in model._meta.concrete_fields
+        if not f.is_relation and not (f.primary_key and f.auto_created)
+    }
+
+
+def test_every_model_is_in_the_inventory():
+    labels = {m._meta.label_lower for m in _project_models()}
+    assert labels - set(INVENTORY) == set(), "models without an inventory entry"
+    assert set(INVENTORY) - labels == set(), "inventory entries for models that no longer exist"
+
+
+def test_every_field_of_every_model_is_classified():
+    unclassified, stale, both = [], [], []
+    for model in _project_models():
+        inv = INVENTORY.get(model._meta.label_lower)
+        if inv is None:
+            continue
+        label, fields = model._meta.label_lower, _fields(model)
+        unclassified += [f"{label}.{f}" for f in sorted(fields - inv.fields())]
+        stale += [f"{label}.{f}" for f in sorted(inv.fields() - fields)]
+        both += [f"{label}.{f}" for f in sorted(set(inv.personal) & inv.other)]
+    assert unclassified == [], "fields with no data class: classify them in core/pii.py"
+    assert stale == [], "inventory names fields that no longer exist"
+    assert both == [], "fields declared both personal and not personal"
+
+
+def test_a_model_that_points_at_a_customer_or_staff_member_holds_personal_data():
+    """Its rows are about a person even where no column is: it cannot be declared as none."""
+    from bankcrm.core.models import User
+
+    people = {Customer, User}
+    for model in _project_models():
+        linked = {
+            f.related_model
+            for f in model._meta.concrete_fields
+            if f.is_relation and f.related_model in people
+        }
+        inv = INVENTORY[model._meta.label_lower]
+        if Customer in linked:
+            assert inv.subject in (Subject.CUSTOMER, Subject.CUSTOMER_AND_STAFF), model
+        # Summaries per RM (AUM, holdings) link to staff and hold no one's own figure.
+        if inv.subject == Subject.NONE:
+            assert not inv.personal, model
+
+
+def test_the_masked_fields_of_a_customer_are_the_ones_the_reveal_gives():
+    assert pii.masked_fields(Customer) == REVEALABLE
+    assert pii.fields_of_class(DataClass.IDENTITY_NUMBER, DataClass.MOBILE) == [
+        ("customers.customer", "id_number"),
+        ("customers.customer", "mobile"),
+        ("customers.customeralias", "id_number"),
+    ]
+
+
+def test_data_class_names_the_class_none_for_reviewed_and_refuses_unknown_fields():
+    assert pii.data_class(Customer, "birth_date") == DataClass.BIRTH_DATE
+    assert pii.data_class("banking.account", "balance") == DataClass.FINANCIAL
+    assert pii.data_class(Customer, "customer_no") is None
+    with pytest.raises(KeyError, match="customers.customer.nickname"):
+        pii.data_class(Customer, "nickname")
+    assert ("core.auditevent", "changes") in pii.PII_FIELDS
+    assert ("customers.customer", "version") not in pii.PII_FIELDS
+
+
+def test_mask_changes_masks_identifiers_before_and_after_and_nothing_else():
+    changes = {
+        "mobile": ["13812345678", "13900001111"],
+        "id_number": [None, "11010519491231002X"],
+        "name_en": ["Zhang Xiuying", "Zhang Xiu Ying"],
+    }
+    assert pii.mask_changes(Customer, changes) == {
+        "mobile": ["138****5678", "139****1111"],
+        "id_number": [None, "110***********002X"],
+        "name_en": ["Zhang Xiuying", "Zhang Xiu Ying"],
+    }
+    # A snapshot (field → value) is masked the same way; masking twice changes nothing.
+    once = pii.mask_changes(Customer, {"mobile": "13812345678", "id_last4": "002X"})
+    assert once == {"mobile": "138****5678", "id_last4": "002X"}
+    assert pii.mask_changes(Customer, once) == once
+    assert pii.mask_field("customers.customeralias", "id_number", "E12345678") == "E12**5678"
+    assert pii.mask_field("banking.product", "code", "P0001") == "P0001"
