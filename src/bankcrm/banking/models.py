@@ -103,8 +103,14 @@ class Account(models.Model):
 class BalanceSnapshot(models.Model):
     """An account's balance at the end of a month (month = first day of that month)."""
 
-    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="snapshots")
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="+")
+    # No single-column indexes on the foreign keys: (account, month) and (customer, month)
+    # below start with them and serve the same lookups, at one index to maintain instead of two.
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="snapshots", db_index=False
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     month = models.DateField(_("month"))
     balance = models.DecimalField(_("balance"), max_digits=18, decimal_places=2)
     counts_to_aum = models.BooleanField(_("counts to AUM"), default=True)
@@ -166,8 +172,13 @@ class Channel(models.TextChoices):
 
 class Transaction(models.Model):
     txn_id = models.CharField(_("transaction id"), max_length=32, unique=True)
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="transactions")
-    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="transactions")
+    # Indexed through (account, booked_at) and (customer, booked_at): see BalanceSnapshot.
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="transactions", db_index=False
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.PROTECT, related_name="transactions", db_index=False
+    )
     booked_at = models.DateTimeField(_("booked at"))
     amount = models.DecimalField(_("amount"), max_digits=18, decimal_places=2)
     direction = models.CharField(_("direction"), max_length=6, choices=Direction.choices)

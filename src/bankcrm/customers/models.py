@@ -127,8 +127,13 @@ class Customer(models.Model):
         default=OnboardingChannel.BRANCH,
     )
     closed_on = models.DateField(_("closing date"), null=True, blank=True)
+    # Indexed through (branch, customer_no) and (rm, customer_no) below, which start with them.
     branch = models.ForeignKey(
-        Branch, verbose_name=_("branch"), on_delete=models.PROTECT, related_name="customers"
+        Branch,
+        verbose_name=_("branch"),
+        on_delete=models.PROTECT,
+        related_name="customers",
+        db_index=False,
     )
     rm = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -137,6 +142,7 @@ class Customer(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="customers",
+        db_index=False,
     )
     # Deposit + investment balances; kept current by banking.services.customer_refresh_aum.
     aum = models.DecimalField(_("AUM"), max_digits=18, decimal_places=2, default=Decimal("0"))

@@ -102,15 +102,23 @@ def parse_date(value: Any, fmt: str | None = None) -> dt.date | None:
     return parse_date_text(text, fmt) if text else None
 
 
-def parse_datetime(value: Any, fmt: str | None = None) -> dt.datetime | None:
-    """A moment; without an offset it is local time (TIME_ZONE). A bare date is midnight."""
-    if value is None:
+def parse_datetime(
+    value: Any, fmt: str | None = None, zone: dt.tzinfo | None = None
+) -> dt.datetime | None:
+    """A moment; without an offset it is in ``zone`` (default: TIME_ZONE). A bare date is
+    midnight. An importer passes ``zone``, looked up once rather than for every row."""
+    if zone is None:
+        zone = local_zone()
+    if isinstance(value, str):
+        text = value.strip()
+    elif value is None:
         return None
-    if isinstance(value, dt.datetime):
-        return value if value.tzinfo else value.replace(tzinfo=local_zone())
-    if isinstance(value, dt.date):
-        return dt.datetime.combine(value, dt.time(), tzinfo=local_zone())
-    text = clean_text(value)
+    elif isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=zone)
+    elif isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time(), tzinfo=zone)
+    else:
+        text = clean_text(value)
     if not text:
         return None
     if fmt:
@@ -121,14 +129,14 @@ def parse_datetime(value: Any, fmt: str | None = None) -> dt.datetime | None:
                 _("“%(value)s” does not match the date format %(format)s.")
                 % {"value": text, "format": fmt}
             ) from None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=local_zone())
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
     if len(text) >= 16 and text[4] == "-" and text[10] in " T":
         try:
             parsed = dt.datetime.fromisoformat(text)
         except ValueError:
             pass
         else:
-            return parsed if parsed.tzinfo else parsed.replace(tzinfo=local_zone())
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
     ascii_text = _ascii(text)
     day_part, _sep, time_part = ascii_text.replace("T", " ").partition(" ")
     time_part = time_part.strip()
@@ -142,7 +150,7 @@ def parse_datetime(value: Any, fmt: str | None = None) -> dt.datetime | None:
             % {"value": text}
         ) from None
     if not time_part:
-        return dt.datetime.combine(day, dt.time(), tzinfo=local_zone())
+        return dt.datetime.combine(day, dt.time(), tzinfo=zone)
     if len(time_part) == 6 and time_part.isdigit():
         time_part = f"{time_part[:2]}:{time_part[2:4]}:{time_part[4:]}"
     m = _TIME.match(time_part)
@@ -160,7 +168,7 @@ def parse_datetime(value: Any, fmt: str | None = None) -> dt.datetime | None:
         )
     except ValueError:
         raise CellError(_("“%(value)s” is not a real time of day.") % {"value": text}) from None
-    return dt.datetime.combine(day, moment, tzinfo=local_zone())
+    return dt.datetime.combine(day, moment, tzinfo=zone)
 
 
 def parse_month(value: Any, fmt: str | None = None) -> dt.date | None:
