@@ -16,6 +16,7 @@ from django.db import connection
 from django.utils import translation
 
 from bankcrm.banking.models import Account, BalanceSnapshot, Transaction
+from bankcrm.core.masking import mask_mobile
 from bankcrm.core.models import AuditEvent, Branch, User
 from bankcrm.customers.models import ConsentEvent, Customer, GroupMembership
 from bankcrm.ingest.engine import error_report_path, make_plan
@@ -205,7 +206,8 @@ def test_changed_row_is_updated_and_only_the_file_columns_change(tmp_path):
     assert events.filter(action="create").count() == 3
     (change,) = events.filter(action="update")
     assert change.customer_id == after.pk
-    assert change.changes["mobile"] == [before.mobile, "13800000000"]
+    # Which identifier changed is kept, the numbers masked (PIPL: minimum necessary).
+    assert change.changes["mobile"] == [mask_mobile(before.mobile), "138****0000"]
     assert set(change.changes) == {"import_run", "mobile"}
 
 
@@ -485,6 +487,25 @@ def test_every_run_is_recorded_and_audited():
     assert len(run.file_sha256) == 64 and run.file_size > 0 and run.finished_at
     event = AuditEvent.objects.get(object_type="ingest.importrun", object_id=str(run.pk))
     assert event.changes["sha256"] == run.file_sha256 and event.changes["created"] == 4
+
+
+@pytest.mark.django_db
+def test_transactions_are_written_in_the_order_of_their_account_index(tmp_path):
+    load_examples(upto="accounts")
+    # File order alternates between accounts and goes back in time.
+    accounts = ["6222000000000003", "6222000000000001", "6222000000000002"]
+    rows = [
+        f"W{i},{accounts[i % 3]},2025-11-{28 - i:02d} 09:00:00,1.00,debit,purchase,merchant,pos"
+        for i in range(12)
+    ]
+    path = write(tmp_path, "t.csv", "\n".join([HEADER, *rows]) + "\n")
+    assert import_path(KINDS["transactions"], path).created == 12
+    written = list(
+        Transaction.objects.filter(txn_id__startswith="W")
+        .order_by("pk")
+        .values_list("account_id", "booked_at")
+    )
+    assert written == sorted(written)  # ids follow (account, booked_at), not the file
 
 
 @pytest.mark.django_db

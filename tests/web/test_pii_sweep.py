@@ -480,12 +480,6 @@ def test_customer_edits_create_and_merge_keep_identifiers_masked_in_the_audit_tr
     assert merged.changes["record"]["mobile"] == "139****5671"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ingest/engine.py _write_audit stores each changed column's before → after in full; "
-    "it should pass the changes through core.pii.mask_changes(model, changes) "
-    "(engine.py is being changed by another engineer)",
-)
 def test_an_import_that_changes_a_mobile_keeps_it_masked_in_the_audit_trail(bank, tmp_path):
     c = Customer.objects.get(pk=bank.mine.pk)
     path = tmp_path / "customers.csv"

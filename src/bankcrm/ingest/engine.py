@@ -19,6 +19,7 @@ import csv
 import datetime as dt
 import functools
 import hashlib
+import itertools
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -34,6 +35,7 @@ from django.utils.translation import gettext as _
 from bankcrm.banking.models import AUM_CATEGORIES, Account, AccountStatus, Product
 from bankcrm.core.audit import audit_record, current_context, jsonable
 from bankcrm.core.models import AuditAction, AuditEvent
+from bankcrm.core.pii import mask_changes
 from bankcrm.customers.models import Customer, CustomerAlias, RmAssignment
 from bankcrm.ingest import parsing
 from bankcrm.ingest.mapping import Mapping
@@ -56,6 +58,10 @@ KEEP_ERRORS = 100_000  # rejected rows kept for the report; reading stops beyond
 RUN_ERRORS = 200  # rejected rows stored on the run itself (the report has them all)
 STAGE = "ingest_stage"
 BAD = "ingest_bad_lines"
+# PostgreSQL memory for each sort and hash of an import (the server's default is 4 MB): the
+# checks, the counts and the ordered upsert sort and join whole files, and would otherwise
+# spill to disk in many passes. Set for the import's transaction only.
+WORK_MEM = "256MB"
 
 Progress = Callable[[int, int, int], None]  # rows read, bytes read, total bytes
 
@@ -214,7 +220,7 @@ def _parser(col: Column, mapping: Mapping | None) -> Callable[[Any], Any]:
     if col.dtype == DATE:
         base = lambda v: parsing.parse_date(v, fmt)  # noqa: E731
     elif col.dtype == DATETIME:
-        base = lambda v: parsing.parse_datetime(v, fmt)  # noqa: E731
+        base = functools.partial(parsing.parse_datetime, fmt=fmt, zone=parsing.local_zone())
     elif col.dtype == MONTH:
         base = lambda v: parsing.parse_month(v, fmt)  # noqa: E731
     elif col.dtype == DECIMAL:
@@ -405,6 +411,8 @@ class Stage:
         )
         self.drop()
         with connection.cursor() as cur:
+            if _postgres():
+                cur.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")  # until the import ends
             tail = " ON COMMIT DROP" if _postgres() else ""
             cur.execute(f"CREATE TEMPORARY TABLE {q(STAGE)} (_line bigint, {cols}){tail}")
             cur.execute(f"CREATE TEMPORARY TABLE {q(BAD)} (_line bigint){tail}")
@@ -593,6 +601,10 @@ class Stage:
             f"INSERT INTO {table} ({', '.join(insert_cols)}) "  # noqa: S608
             f"SELECT {', '.join(exprs)} FROM ({select}) r WHERE 1 = 1"
         )
+        # Only as far as the file gives the columns: one it leaves out cannot order the rows.
+        order = list(itertools.takewhile(lambda c: c in targets, self.kind.write_order))
+        if order:
+            sql += f" ORDER BY {', '.join(f'r.{q(c)}' for c in order)}"
         self_ref = any(c.ref is not None and c.ref.self_ref for c in self.plan.columns)
         if not only_new or self_ref:
             sql += f" ON CONFLICT ({conflict}) {action}"
@@ -748,7 +760,7 @@ def _write_audit(
                         ctx.ip_address,
                         ctx.channel,
                         purpose,
-                        changes,
+                        mask_changes(model, changes),  # ID numbers and mobiles masked
                     )
 
     cols = [
@@ -834,7 +846,7 @@ def _read_into_stage(
     fast = list(zip(indexes, plan.parsers, strict=True))
     steps = list(zip(indexes, plan.parsers, columns, plan.empties, strict=True))
     names = [c.attname if c.ref is None else f"ref_{c.name}" for c in columns]
-    derived = plan.derived
+    outputs = names + plan.derived  # what a checked row writes, in stage order
     total = source.total_bytes
     batch: list[list[Any]] = []
     rows = 0
@@ -895,7 +907,7 @@ def _read_into_stage(
                 if errors.full:
                     break
                 continue
-            values = [line, *(row.get(n) for n in names), *(row.get(d) for d in derived)]
+            values = [line, *map(row.get, outputs)]
         batch.append(values)
         if len(batch) >= BATCH_ROWS:
             write(batch)
