@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +11,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from bankcrm.core.backup import BackupError, backup_create
-
-
-def language(option: str) -> str:
-    """The language of messages: --lang, else the locale of the shell."""
-    raw = option or os.environ.get("LC_ALL") or os.environ.get("LANG") or "en"
-    return "zh-hans" if raw.lower().startswith("zh") else "en"
+from bankcrm.core.commands import command_language
 
 
 class Command(BaseCommand):
@@ -32,7 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--lang", default="", help="language of messages: en or zh-hans")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        with translation.override(language(options["lang"])):
+        with translation.override(command_language(options["lang"])):
             try:
                 result = backup_create(path=options["path"])
             except BackupError as exc:

@@ -11,7 +11,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from bankcrm.core.backup import BackupError, backup_restore, restore_notes
-from bankcrm.core.management.commands.backup import language
+from bankcrm.core.commands import command_language
 
 
 class Command(BaseCommand):
@@ -31,7 +31,7 @@ class Command(BaseCommand):
         parser.add_argument("--lang", default="", help="language of messages: en or zh-hans")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        with translation.override(language(options["lang"])):
+        with translation.override(command_language(options["lang"])):
             try:
                 result = backup_restore(path=options["path"], force=options["force"])
             except BackupError as exc:

@@ -11,16 +11,10 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import translation
 from tqdm import tqdm
 
+from bankcrm.core.commands import command_language
 from bankcrm.ingest.mapping import MappingError, load_mapping
 from bankcrm.ingest.services import import_path
 from bankcrm.ingest.specs import KINDS
-
-
-def _language(option: str) -> str:
-    import os
-
-    raw = option or os.environ.get("LC_ALL") or os.environ.get("LANG") or "en"
-    return "zh-hans" if raw.lower().startswith("zh") else "en"
 
 
 class Command(BaseCommand):
@@ -47,7 +41,7 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        with translation.override(_language(options["lang"])):
+        with translation.override(command_language(options["lang"])):
             self._handle(options)
 
     def _handle(self, options: dict[str, Any]) -> None:
