@@ -217,6 +217,12 @@ BANKCRM_SCHEDULE = [
         "at": os.environ.get("BANKCRM_ANALYTICS_AT", "02:30"),
         "command": ["analytics", "run", "--no-progress"],
     },
+    # The audit chain checked every night: a broken chain fails the job (and cron's mail).
+    {
+        "name": "audit-verify",
+        "at": os.environ.get("BANKCRM_AUDIT_VERIFY_AT", "03:30"),
+        "command": ["audit", "verify", "--no-progress"],
+    },
 ]
 BANKCRM_IMPORT_DIR = Path(os.environ.get("BANKCRM_IMPORT_DIR", VAR_DIR / "imports"))
 # Imports started from the admin page or the API run on a background thread; inline when set

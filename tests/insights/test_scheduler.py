@@ -34,9 +34,9 @@ def test_bad_times_and_unknown_jobs_are_named(settings):
         call_command("scheduler", "y", "--list")
 
 
-def test_the_analytics_run_is_scheduled_by_default():
+def test_the_analytics_run_and_the_audit_check_are_scheduled_by_default():
     jobs = configured_jobs()
-    assert [j.command[:2] for j in jobs] == [("analytics", "run")]
+    assert [j.command[:2] for j in jobs] == [("analytics", "run"), ("audit", "verify")]
     out = StringIO()
     call_command("scheduler", "--list", stdout=out)
     assert "analytics" in out.getvalue() and "next" in out.getvalue()

@@ -126,7 +126,10 @@ class Command(BaseCommand):
                 }
             )
         if not result.intact:
-            raise SystemExit(1)
+            # An error, not a bare exit: the scheduler reports it as a failed job and carries on.
+            raise CommandError(
+                _("The audit chain is broken at position %(seq)s.") % {"seq": result.broken_seq}
+            )
 
     def _purge(self, options: dict[str, Any]) -> None:
         before = options["before"] or (
