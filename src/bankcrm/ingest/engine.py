@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 
 from bankcrm.banking.models import AUM_CATEGORIES, Account, AccountStatus, Product
 from bankcrm.core.audit import audit_record, current_context, jsonable
+from bankcrm.core.chain import CONTENT
 from bankcrm.core.models import AuditAction, AuditEvent
 from bankcrm.core.pii import mask_changes
 from bankcrm.customers.models import Customer, CustomerAlias, RmAssignment
@@ -763,19 +764,7 @@ def _write_audit(
                         mask_changes(model, changes),  # ID numbers and mobiles masked
                     )
 
-    cols = [
-        "at",
-        "actor_id",
-        "actor_username",
-        "action",
-        "object_type",
-        "object_id",
-        "customer_id",
-        "ip_address",
-        "channel",
-        "purpose",
-        "changes",
-    ]
+    cols = list(CONTENT[1:])  # an audit event's content columns, as the chain hashes them
     # Read everything first: one connection cannot stream a SELECT and COPY at once.
     return bulk_insert(AuditEvent, cols, list(rows()))
 
