@@ -6,7 +6,8 @@ then analytics: RFM at 1M rows, BG/NBD against Lifetimes (its own virtualenv, cr
 first use), and a full `bankcrm analytics run` with per-stage timings and peak RSS; then
 the import benchmark (`benchmarks/bench_ingest.py`: 5,000,000 transactions against a bare
 COPY, peak RSS, re-import); schemathesis over the API as every role (5xx, schema
-violations); the audit chain sealed and verified at 1,000,000 events; last, a load test of
+violations); the audit chain sealed and verified at 1,000,000 events; the encryption at rest
+of ID numbers and mobiles (`benchmarks/bench_pii.py`); last, a load test of
 RMs searching, opening 360 pages and logging interactions through gunicorn
 (`benchmarks/bench_load.py`: requests/s and p50/p95/p99 per step of users).
 
@@ -186,6 +187,13 @@ def main() -> None:
 
     print()
     bench_audit.main()
+
+    # Resident IDs and mobiles encrypted at rest: cost per value, import rate with and without
+    # them, search by keyed hash, key rotation (its own database).
+    import bench_pii
+
+    print()
+    bench_pii.main()
 
     # RMs under load through gunicorn (`benchmarks/bench_load.py`): its own 100,000-customer
     # bank unless BENCH_LOAD_URL points at this one.

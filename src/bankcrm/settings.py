@@ -165,6 +165,11 @@ BANKCRM_CSP = (
 # Key of the audit trail's hash chain (HMAC-SHA256); derived from SECRET_KEY when unset. Keep
 # it outside the database, and keep old keys: the chain is verified with the key it was made with.
 BANKCRM_AUDIT_KEY = os.environ.get("BANKCRM_AUDIT_KEY", "")
+# Resident ID numbers and mobiles are stored encrypted (AES-256-GCM) with keys from here:
+# "id:base64key,…", the first encrypts, all decrypt (see core/crypto.py and docs/security.md
+# for rotation). The keyed hash that finds them has its own key. Unset: derived from SECRET_KEY.
+BANKCRM_PII_KEYS = os.environ.get("BANKCRM_PII_KEYS", "")
+BANKCRM_PII_INDEX_KEY = os.environ.get("BANKCRM_PII_INDEX_KEY", "")
 # Audit events are kept at least this many days (`bankcrm audit purge` archives and removes
 # older ones only). The database itself refuses to remove anything younger than 183 days.
 BANKCRM_AUDIT_RETENTION_DAYS = int(os.environ.get("BANKCRM_AUDIT_RETENTION_DAYS", "365"))

@@ -15,6 +15,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.test import Client
 
+from bankcrm.core.crypto import new_key
 from bankcrm.core.models import AuditAction, AuditEvent, LoginFailure
 from bankcrm.core.security import SESSION_SEEN, SESSION_STARTED
 from tests.conftest import PASSWORD
@@ -134,11 +135,24 @@ def test_check_deploy_passes_with_the_production_settings(tmp_path: Path):
         "BANKCRM_ALLOWED_HOSTS": "crm.bank.example",
         "DEBUG": "0",
         "BANKCRM_VAR_DIR": str(tmp_path),
+        "BANKCRM_PII_KEYS": f"k1:{new_key()}",
+        "BANKCRM_PII_INDEX_KEY": secrets.token_urlsafe(32),
+        "BANKCRM_AUDIT_KEY": secrets.token_urlsafe(32),
     }
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests, never in production
     command = [sys.executable, "-m", "django", "check", "--deploy", "--fail-level", "WARNING"]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
+    # Keys left to be derived from SECRET_KEY are flagged, each by name.
+    for name, check in (
+        ("BANKCRM_PII_KEYS", "bankcrm.W001"),
+        ("BANKCRM_PII_INDEX_KEY", "bankcrm.W002"),
+        ("BANKCRM_AUDIT_KEY", "bankcrm.W003"),
+    ):
+        done = subprocess.run(
+            command, env={**env, name: ""}, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode != 0 and check in done.stderr + done.stdout, name
     # And the development defaults are flagged.
     env.pop("BANKCRM_TLS")
     env["BANKCRM_SECRET_KEY"] = ""

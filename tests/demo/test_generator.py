@@ -15,6 +15,7 @@ from django.db import connection
 from django.db.models import Count, F, Q, Sum
 
 from bankcrm.banking.models import AUM_CATEGORIES, Account, AccountStatus, Transaction
+from bankcrm.core.crypto import EncryptedCharField, decrypt
 from bankcrm.core.models import Branch, User
 from bankcrm.core.validators import (
     resident_id_birth_date,
@@ -45,20 +46,26 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def fingerprint() -> str:
-    """SHA-256 over every column of every generated table, rows in primary-key order."""
+    """SHA-256 over every column of every generated table, rows in primary-key order (an
+    encrypted column by its plaintext: each write draws a fresh nonce)."""
     digest = hashlib.sha256()
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         for model in WRITTEN_MODELS:
             pk = model._meta.pk
             assert pk is not None
-            columns = ", ".join(quote(f.column) for f in model._meta.concrete_fields)
+            fields = model._meta.concrete_fields
+            columns = ", ".join(quote(f.column) for f in fields)
             cursor.execute(
                 f"SELECT {columns} FROM {quote(model._meta.db_table)} ORDER BY {quote(pk.column)}"
             )
             digest.update(model._meta.db_table.encode())
             for row in cursor.fetchall():
-                digest.update(repr(row).encode())
+                opened = [
+                    decrypt(v, f.purpose) if isinstance(f, EncryptedCharField) and v else v
+                    for f, v in zip(fields, row, strict=True)
+                ]
+                digest.update(repr(tuple(opened)).encode())
     return digest.hexdigest()
 
 

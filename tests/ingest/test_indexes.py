@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 
 from bankcrm.banking.models import Account, BalanceSnapshot, Transaction
+from bankcrm.core.crypto import blind_index
 from bankcrm.customers.models import Customer
 from tests.conftest import on_postgres
 
@@ -58,7 +59,12 @@ LOOKUPS = [
     (BalanceSnapshot, {"customer_id": 1}, "snapshot_customer_month"),
     (Customer, {"branch_id": 1}, "customer_branch_no"),
     (Customer, {"rm_id": 1}, "customer_rm_no"),
-    (Customer, {"mobile": "13812345678"}, "customers_customer_mobile_"),
+    (Customer, {"mobile_hash": blind_index("13812345678", "mobile")}, "customer_mobile_hash"),
+    (
+        Customer,
+        {"id_number_hash": blind_index("11010119900307123X", "id_number")},
+        "customer_id_hash",
+    ),
 ]
 
 

@@ -38,7 +38,7 @@ FINGERPRINT_SQL = {
     "t.txn_type, t.channel, t.description FROM banking_transaction t "
     "JOIN banking_account a ON a.id = t.account_id ORDER BY t.txn_id",
     "accounts": "SELECT account_no, balance, status FROM banking_account ORDER BY account_no",
-    "customers": "SELECT customer_no, name_zh, mobile, aum FROM customers_customer "
+    "customers": "SELECT customer_no, name_zh, mobile_hash, aum FROM customers_customer "
     "ORDER BY customer_no",
 }
 

@@ -8,4 +8,4 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self) -> None:
-        from bankcrm.core import signals  # noqa: F401
+        from bankcrm.core import checks, signals  # noqa: F401

@@ -36,6 +36,7 @@ class DataClass(StrEnum):
     NETWORK = "network"  # IP addresses
     ACTIVITY = "activity"  # when a person logged in, looked or acted
     CREDENTIAL = "credential"  # password hashes, authenticator secrets, token hashes
+    KEYED_HASH = "keyed_hash"  # HMAC of an identifier, to find it: reveals nothing without the key
 
 
 class Subject(StrEnum):
@@ -152,8 +153,10 @@ INVENTORY: dict[str, ModelInventory] = {
             "gender": C.DEMOGRAPHIC,
             "birth_date": C.BIRTH_DATE,
             "id_number": C.IDENTITY_NUMBER,
+            "id_number_hash": C.KEYED_HASH,
             "id_last4": C.IDENTITY_FRAGMENT,
             "mobile": C.MOBILE,
+            "mobile_hash": C.KEYED_HASH,
             "email": C.EMAIL,
             "address": C.ADDRESS,
             "occupation": C.DEMOGRAPHIC,
@@ -355,6 +358,9 @@ PII_FIELDS: frozenset[tuple[str, str]] = frozenset(
 )
 
 _MASKS = {DataClass.IDENTITY_NUMBER: mask_resident_id, DataClass.MOBILE: mask_mobile}
+# Stored encrypted (core.crypto.EncryptedCharField): tests/core/test_pii.py holds every field of
+# these classes to it.
+ENCRYPTED_CLASSES = frozenset(_MASKS)
 
 
 def _label(model: type[models.Model] | str) -> str:

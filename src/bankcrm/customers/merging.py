@@ -119,23 +119,27 @@ def duplicate_candidates(
     # Strongest rule first; once `limit` pairs are found, weaker groups are not fetched (one
     # query per group, so the page stays fast however many duplicates a bank has).
     residents = base.filter(id_type=IdType.RESIDENT_ID)
-    for (number,) in _groups(residents, "id_number"):
+    # ID numbers and mobiles are encrypted: the database groups them by their keyed hashes.
+    for (number,) in _groups(residents, "id_number_hash"):
         if len(pairs) >= limit:
             break
-        add(fetch(id_type=IdType.RESIDENT_ID, id_number=number), "resident_id", number)
-    for name, mobile in _groups(base, "name_zh", "mobile"):
+        group = fetch(id_type=IdType.RESIDENT_ID, id_number_hash=number)
+        add(group, "resident_id", group[0].id_number if group else "")
+    for name, mobile in _groups(base, "name_zh", "mobile_hash"):
         if len(pairs) >= limit:
             break
-        add(fetch(name_zh=name, mobile=mobile), "name_mobile", f"{name} · {mobile}")
+        group = fetch(name_zh=name, mobile_hash=mobile)
+        add(group, "name_mobile", f"{name} · {group[0].mobile if group else ''}")
     for name, birth in _groups(base, "name_zh", "birth_date"):
         if len(pairs) >= limit:
             break
         add(fetch(name_zh=name, birth_date=birth), "name_birth", f"{name} · {birth:%Y-%m-%d}")
     short = base.annotate(name_len=Length("name_zh")).filter(name_len__lte=8)
-    for (mobile,) in _groups(short, "mobile"):
+    for (mobile,) in _groups(short, "mobile_hash"):
         if len(pairs) >= limit:
             break
-        add(fetch(mobile=mobile), "similar_name_mobile", mobile, similar=True)
+        group = fetch(mobile_hash=mobile)
+        add(group, "similar_name_mobile", group[0].mobile if group else "", similar=True)
     dismissed = set(
         DuplicateDismissal.objects.filter(first_id__in=list(members)).values_list(
             "first_id", "second_id"

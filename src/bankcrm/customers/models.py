@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -11,6 +12,7 @@ from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from bankcrm.analytics.tiers import DEFAULT_TIERS, tier_for
+from bankcrm.core.crypto import BlindIndexField, EncryptedCharField, with_indexes
 from bankcrm.core.models import Branch
 
 
@@ -98,9 +100,12 @@ class Customer(models.Model):
     id_type = models.CharField(
         _("ID type"), max_length=12, choices=IdType.choices, default=IdType.RESIDENT_ID
     )
-    id_number = models.CharField(_("ID number"), max_length=32, blank=True)
+    # Stored encrypted (core.crypto); found by their keyed hashes, shown by their last 4.
+    id_number = EncryptedCharField(_("ID number"), max_length=32, blank=True, purpose="id_number")
+    id_number_hash = BlindIndexField(source="id_number", purpose="id_number")
     id_last4 = models.CharField(_("last 4 of ID"), max_length=4, blank=True, db_index=True)
-    mobile = models.CharField(_("mobile"), max_length=11, blank=True, db_index=True)
+    mobile = EncryptedCharField(_("mobile"), max_length=11, blank=True, purpose="mobile")
+    mobile_hash = BlindIndexField(source="mobile", purpose="mobile")
     email = models.EmailField(_("email"), blank=True)
     address = models.CharField(_("address"), max_length=255, blank=True)
     occupation = models.CharField(_("occupation"), max_length=100, blank=True)
@@ -161,6 +166,10 @@ class Customer(models.Model):
             models.Index(fields=["aum", "id"], name="customer_aum_id"),
             models.Index(fields=["onboarded_on"], name="customer_onboarded"),
             models.Index(fields=["closed_on"], name="customer_closed"),
+            # Exact search and duplicate detection (plain b-tree: nothing matches a hash by
+            # pattern, so no varchar_pattern_ops twin).
+            models.Index(fields=["id_number_hash"], name="customer_id_hash"),
+            models.Index(fields=["mobile_hash"], name="customer_mobile_hash"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -171,6 +180,11 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.display_name} ({self.customer_no})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A save of the ID number or mobile alone also saves its keyed hash.
+        kwargs["update_fields"] = with_indexes(Customer, kwargs.get("update_fields"))
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         from django.urls import reverse
@@ -355,7 +369,7 @@ class CustomerAlias(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="aliases")
     customer_no = models.CharField(_("customer number"), max_length=20, unique=True)
     source = models.CharField(_("source"), max_length=50, blank=True)
-    id_number = models.CharField(_("ID number"), max_length=32, blank=True)
+    id_number = EncryptedCharField(_("ID number"), max_length=32, blank=True, purpose="id_number")
     merged_at = models.DateTimeField(_("merged at"), null=True, blank=True)
 
     class Meta:

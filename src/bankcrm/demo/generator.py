@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from django.contrib.auth.hashers import make_password
@@ -43,6 +43,13 @@ from bankcrm.banking.models import (
     ProductStatus,
     Transaction,
     TransactionType,
+)
+from bankcrm.core.crypto import (
+    BlindIndexField,
+    EncryptedCharField,
+    blind_index,
+    encrypt,
+    keyring,
 )
 from bankcrm.core.models import Branch, User
 from bankcrm.core.roles import Role
@@ -2958,6 +2965,26 @@ def _slice(col: Column, start: int, stop: int) -> Column:
     return col[start:stop]
 
 
+def _sealed(batch: Batch) -> Batch:
+    """The batch as the import path stores it: encrypted columns encrypted (the plaintext
+    stays in ``batch`` for the export files), with their keyed hashes."""
+    fields = batch.model._meta.concrete_fields
+    encrypted = {f.attname: f.purpose for f in fields if isinstance(f, EncryptedCharField)}
+    if not encrypted.keys() & batch.columns.keys():
+        return batch
+    ring = keyring()
+    columns = dict(batch.columns)
+    for f in fields:
+        if isinstance(f, BlindIndexField) and f.source in batch.columns:
+            plain = cast(list[str], batch.columns[f.source])
+            columns[f.attname] = [blind_index(v, f.purpose, ring=ring) for v in plain]
+    for name, purpose in encrypted.items():
+        if name in batch.columns:
+            plain = cast(list[str], batch.columns[name])
+            columns[name] = [encrypt(v, purpose, ring=ring) for v in plain]
+    return Batch(batch.model, columns)
+
+
 class _Writer:
     """Appends batches to their tables: COPY on PostgreSQL, executemany on SQLite.
 
@@ -2973,6 +3000,7 @@ class _Writer:
         n = len(batch)
         if not n:
             return 0
+        batch = _sealed(batch)
         model = batch.model
         quote = self.connection.ops.quote_name
         table = quote(model._meta.db_table)

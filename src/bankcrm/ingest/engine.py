@@ -35,8 +35,9 @@ from django.utils.translation import gettext as _
 from bankcrm.banking.models import AUM_CATEGORIES, Account, AccountStatus, Product
 from bankcrm.core.audit import audit_record, current_context, jsonable
 from bankcrm.core.chain import CONTENT
+from bankcrm.core.crypto import BlindIndexField, EncryptedCharField, decrypt
 from bankcrm.core.models import AuditAction, AuditEvent
-from bankcrm.core.pii import mask_changes
+from bankcrm.core.pii import mask_changes, mask_field
 from bankcrm.customers.models import Customer, CustomerAlias, RmAssignment
 from bankcrm.ingest import parsing
 from bankcrm.ingest.mapping import Mapping
@@ -401,6 +402,11 @@ class Stage:
                 self._add_field(_field(model, col.attname))
         for name in plan.derived:
             self._add_field(_field(model, name))
+        # Encrypted columns arrive encrypted (by the kind's check) and differ at every write:
+        # whether a row changed is told by their keyed hashes, which are derived columns.
+        fields = model._meta.concrete_fields
+        self.encrypted = {f.attname for f in fields if isinstance(f, EncryptedCharField)}
+        self.hash_of = {f.attname: f.source for f in fields if isinstance(f, BlindIndexField)}
 
     def _add_field(self, f: models.Field[Any, Any]) -> None:
         self.types.append(str(f.db_type(connection)))
@@ -547,8 +553,17 @@ class Stage:
         return sql, targets
 
     def _compare_columns(self, targets: Sequence[str]) -> list[str]:
+        """The columns that tell whether a row changed (an encrypted one by its hash)."""
+        conflict = set(self.kind.conflict)
+        return [t for t in targets if t not in conflict and t not in self.encrypted]
+
+    def _set_columns(self, targets: Sequence[str]) -> list[str]:
         conflict = set(self.kind.conflict)
         return [t for t in targets if t not in conflict]
+
+    def _shown_columns(self, compare: Sequence[str]) -> list[str]:
+        """What the trail shows of a change: the field behind a keyed hash, not the hash."""
+        return [self.hash_of.get(c, c) for c in compare]
 
     def classify(self) -> tuple[int, int, int]:
         """(created, updated, unchanged) if the staged rows were upserted now."""
@@ -590,7 +605,7 @@ class Stage:
             exprs.append("%s")
             params.append(f.get_db_prep_save(self._default(f, now), connection))
         compare = self._compare_columns(targets)
-        sets = [f"{q(c)} = excluded.{q(c)}" for c in compare + touch]
+        sets = [f"{q(c)} = excluded.{q(c)}" for c in self._set_columns(targets) + touch]
         sets += [f"{q(c)} = {table}.{q(c)} + 1" for c in self.kind.counters]
         conflict = ", ".join(q(c) for c in self.kind.conflict)
         action = (
@@ -636,13 +651,14 @@ class Stage:
         if not compare:
             return 0
         on = " AND ".join(f"t.{q(c)} = r.{q(c)}" for c in self.kind.conflict)
-        olds = ", ".join(f"t.{q(c)}" for c in compare)
-        news = ", ".join(f"r.{q(c)}" for c in compare)
+        shown = self._shown_columns(compare)
+        olds = ", ".join(f"t.{q(c)}" for c in shown)
+        news = ", ".join(f"r.{q(c)}" for c in shown)
         sql = (
             f"SELECT t.{pk}, {olds}, {news} FROM ({select}) r "  # noqa: S608
             f"JOIN {table} t ON {on} WHERE {_distinct('t', 'r', compare)}"
         )
-        return _write_audit(self.model, sql, [], compare, run_id, actor, now, AuditAction.UPDATE)
+        return _write_audit(self.model, sql, [], shown, run_id, actor, now, AuditAction.UPDATE)
 
     def audit_created(self, run_id: int, actor: Any, now: dt.datetime) -> int:
         """One audit event per record this import created (rows stamped with this import's time)."""
@@ -739,6 +755,17 @@ def _write_audit(
     customer = model is Customer
     purpose = f"import run {run_id}"
     n = len(columns)
+    # An encrypted column is compared by its plaintext (the trail then masks it).
+    opened: dict[int, str] = {}
+    for i, column in enumerate(columns):
+        f = _field(model, column)
+        if isinstance(f, EncryptedCharField):
+            opened[i] = f.purpose
+
+    def value(raw: Any, i: int) -> Any:
+        if i in opened and raw:
+            return decrypt(raw, opened[i])
+        return jsonable(raw)
 
     def rows() -> Iterator[tuple[Any, ...]]:
         with connection.cursor() as cur:
@@ -747,7 +774,7 @@ def _write_audit(
                 for pk, *values in chunk:
                     changes: dict[str, Any] = {"import_run": run_id}
                     for i, column in enumerate(columns):
-                        before, after = jsonable(values[i]), jsonable(values[n + i])
+                        before, after = value(values[i], i), value(values[n + i], i)
                         if before != after:
                             changes[column] = [before, after]
                     yield (
@@ -791,7 +818,11 @@ def refresh_aum(customer_ids_sql: str) -> None:
 
 
 class _Errors:
-    def __init__(self) -> None:
+    """The rejected rows; an ID number or mobile among them is kept masked (in the run, the
+    report and the summary alike): the line and column find the cell in the bank's own file."""
+
+    def __init__(self, model: type[models.Model]) -> None:
+        self.model = model
         self.items: list[RowError] = []
         self.lines: set[int] = set()
         self.count = 0
@@ -804,6 +835,9 @@ class _Errors:
                 error.value.replace("\x00", "\\0"),
                 error.reason.replace("\x00", "\\0"),
             )
+        shown = mask_field(self.model, error.column, error.value)
+        if shown != error.value:
+            error = RowError(error.line, error.column, shown, error.reason)
         self.count += 1
         self.lines.add(error.line)
         if len(self.items) < KEEP_ERRORS:
@@ -999,7 +1033,7 @@ def _run_import(
     run.file_size = path.stat().st_size
     run.file_sha256 = file_sha256(path)
     run.save()
-    errors = _Errors()
+    errors = _Errors(kind.model)
     mapping = options.mapping
     encoding = (mapping.encoding if mapping and mapping.encoding else "") or options.encoding
     delimiter = mapping.delimiter if mapping else ""

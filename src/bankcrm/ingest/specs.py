@@ -29,6 +29,7 @@ from bankcrm.banking.models import (
     Transaction,
     TransactionType,
 )
+from bankcrm.core.crypto import blind_index, encrypt
 from bankcrm.core.models import Branch, User
 from bankcrm.core.roles import Role
 from bankcrm.core.validators import normalize_mobile, normalize_resident_id
@@ -182,7 +183,19 @@ def _customer_check(row: dict[str, Any], present: frozenset[str]) -> dict[str, s
         row["id_last4"] = ""
     for name, messages in validate_customer_fields(row).items():
         errors[name] = " ".join(str(m) for m in messages)
+    if not errors:
+        _seal(row, "id_number")
+        _seal(row, "mobile")
     return errors
+
+
+def _seal(row: dict[str, Any], name: str) -> None:
+    """The value as the table stores it: encrypted, with its keyed hash beside it."""
+    value = row.get(name)
+    if value is None:
+        return
+    row[f"{name}_hash"] = blind_index(value, name)
+    row[name] = encrypt(value, name)
 
 
 def _transaction_check(row: dict[str, Any], present: frozenset[str]) -> dict[str, str]:
@@ -298,7 +311,7 @@ CUSTOMERS = Kind(
     key=("customer_no",),
     conflict=("customer_no",),
     insert_defaults={"onboarded_on": _today},
-    derived={"id_last4": "id_number"},
+    derived={"id_last4": "id_number", "id_number_hash": "id_number", "mobile_hash": "mobile"},
     check=_customer_check,
     refresh_summaries=True,
     skip_aliases=True,

@@ -1,0 +1,21 @@
+"""Encrypt the ID numbers and mobiles stored before 0007, and compute their keyed hashes."""
+
+from django.db import migrations
+
+
+def forwards(apps, schema_editor):
+    from bankcrm.customers.encryption import reseal
+
+    reseal(reindex=True)
+
+
+def backwards(apps, schema_editor):
+    from bankcrm.customers.encryption import reseal
+
+    reseal(decrypt_only=True)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("customers", "0007_encrypt_identifiers")]
+
+    operations = [migrations.RunPython(forwards, backwards, elidable=False)]
