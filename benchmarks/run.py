@@ -122,6 +122,11 @@ def main() -> None:
             "TABLESAMPLE SYSTEM (1) LIMIT 5000"
         )
         sample = cur.fetchall()
+    from bankcrm.core.crypto import decrypt
+
+    sample = [
+        (i, no, name, decrypt(mobile, "mobile"), last4) for i, no, name, mobile, last4 in sample
+    ]
     rng.shuffle(sample)
     queries: list[str] = []
     for _id, no, name, mobile, last4 in sample[:samples]:

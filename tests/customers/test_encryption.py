@@ -63,6 +63,9 @@ def test_encrypt_round_trips_with_a_fresh_nonce_and_binds_the_purpose():
     with pytest.raises(DecryptionFailed):
         decrypt(f"{prefix}${kid}${flipped}", "id_number")
     assert encrypt("", "mobile") == "" and decrypt("", "mobile") == ""
+    for malformed in ("enc1$derived", "enc1$derived$A", "enc1$derived$@@@@", f"{prefix}$x$"):
+        with pytest.raises(DecryptionFailed):
+            decrypt(malformed, "id_number")
 
 
 def test_the_keyed_hash_is_stable_case_blind_and_depends_on_the_key(settings):
@@ -81,7 +84,12 @@ def test_a_key_not_configured_is_a_clear_error(settings):
     settings.BANKCRM_PII_KEYS = f"k2:{K2}"
     with pytest.raises(DecryptionFailed, match="k1"):
         decrypt(stored, "mobile")
-    for bad, why in (("k1", "id:base64key"), (f"k1:{K1[:10]}", "32"), ("k1:@@@", "base64|32")):
+    for bad, why in (
+        ("k1", "id:base64key"),
+        (f"k1:{K1[:10]}", "32"),
+        ("k1:@@@", "base64"),
+        (f"k1:{K1},k1:{K2}", "twice"),
+    ):
         settings.BANKCRM_PII_KEYS = bad
         with pytest.raises(ImproperlyConfigured, match=why):
             crypto.keyring()
@@ -170,7 +178,42 @@ def test_duplicates_are_found_through_the_hashes_and_a_merge_keeps_the_alias_enc
     assert number not in stored and CustomerAlias.objects.get().id_number == number
 
 
+@pytest.mark.django_db
+def test_an_update_that_would_leave_a_hash_stale_is_refused_and_bulk_update_rehashes():
+    c = CustomerFactory()
+    with pytest.raises(FieldError, match="mobile_hash"):
+        Customer.objects.filter(pk=c.pk).update(mobile="13900000009")
+    c.mobile = "13900000009"
+    Customer.objects.bulk_update([c], ["mobile"])
+    assert _raw(c.pk)[3] == blind_index("13900000009", "mobile")
+    assert Customer.objects.get(pk=c.pk).mobile == "13900000009"
+
+
+@pytest.mark.django_db
+def test_the_merge_trail_keeps_no_keyed_hash(bank):
+    a = CustomerFactory(branch=bank.beijing, rm=bank.rm, name_zh="周杰")
+    b = CustomerFactory(branch=bank.beijing, rm=bank.rm, name_zh="周杰", id_number="")
+    customer_merge(survivor=a, merged=b, actor=bank.user("admin"), reason="same person")
+    trail = [str(e.changes) for e in AuditEvent.objects.all()]
+    assert any("record" in t for t in trail)  # the merged record's snapshot
+    assert not [t for t in trail if "_hash" in t or b.mobile in t]
+
+
 # -- rotation ----------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_bank_that_started_without_keys_moves_to_configured_ones(settings):
+    settings.BANKCRM_PII_KEYS = ""
+    c = CustomerFactory()
+    number = c.id_number
+    assert key_id(_raw(c.pk)[0]) == "derived"
+    settings.BANKCRM_PII_KEYS = f"k1:{K1}"
+    settings.BANKCRM_PII_INDEX_KEY = "a configured index key"
+    assert Customer.objects.get(pk=c.pk).id_number == number  # the derived key still opens
+    assert reseal(reindex=True) == 1
+    assert key_id(_raw(c.pk)[0]) == "k1"
+    assert Customer.objects.get(id_number_hash=blind_index(number, "id_number")).pk == c.pk
 
 
 @pytest.mark.django_db
@@ -268,10 +311,14 @@ def test_a_database_dump_holds_no_resident_id_or_mobile_in_plain_text(bank, tmp_
     path = _customers_file(tmp_path / "customers.csv", bank, 30)
     # One rejected row too: its ID number (a wrong check digit) is kept with the run's errors.
     rejected = resident_id(777)[:-1] + ("0" if resident_id(777)[-1] != "0" else "1")
+    # And one too long: the reason ("… is longer than 32 characters") quotes the cell.
+    too_long = f"{resident_id(778)}/{resident_id(779)}"
     with path.open("a", encoding="utf-8", newline="") as f:
-        csv.writer(f).writerow(["E999999", "错号", "male", rejected, "13600000000", "", ""])
+        w = csv.writer(f)
+        w.writerow(["E999999", "错号", "male", rejected, "13600000000", "", ""])
+        w.writerow(["E999998", "长号", "male", too_long, "13600000001 / 13600000002", "", ""])
     outcome = import_path(KINDS["customers"], path, max_errors=5)
-    assert outcome.landed and outcome.rejected == 1
+    assert outcome.landed and outcome.rejected == 2
     survivor, merged = (
         Customer.objects.get(customer_no="E000001"),
         Customer.objects.get(customer_no="E000002"),
@@ -280,7 +327,7 @@ def test_a_database_dump_holds_no_resident_id_or_mobile_in_plain_text(bank, tmp_
     survivor.save()
     customer_merge(survivor=survivor, merged=merged, actor=bank.user("admin"), reason="dup")
     assert CustomerAlias.objects.get().id_number == resident_id(5002)
-    identifiers = {rejected}
+    identifiers = {rejected, resident_id(778), resident_id(779), "13600000001", "13600000002"}
     for number, mobile in Customer.objects.values_list("id_number", "mobile"):
         identifiers |= {number, mobile} - {""}
     identifiers |= {resident_id(5000 + i) for i in range(30)}
@@ -292,7 +339,8 @@ def test_a_database_dump_holds_no_resident_id_or_mobile_in_plain_text(bank, tmp_
     # A run's error report on disk keeps the rejected ID masked as well.
     from bankcrm.ingest.engine import error_report_path
 
-    assert rejected not in error_report_path(outcome.run_id).read_text(encoding="utf-8")
+    report = error_report_path(outcome.run_id).read_text(encoding="utf-8")
+    assert not [s for s in identifiers if s in report]
 
 
 def test_the_blind_index_field_derives_from_a_named_source():

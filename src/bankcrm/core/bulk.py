@@ -12,6 +12,8 @@ from typing import Any
 
 from django.db import connection, models
 
+from bankcrm.core.crypto import EncryptedCharField, blind_indexes
+
 BATCH_ROWS = 5_000
 
 
@@ -20,6 +22,8 @@ def _db_value(value: Any, field: models.Field[Any, Any]) -> Any:
         return None
     if isinstance(field, models.JSONField):
         return json.dumps(value, ensure_ascii=False)
+    if isinstance(field, EncryptedCharField):
+        return field.get_prep_value(value)
     return value
 
 
@@ -36,6 +40,9 @@ def bulk_insert(
         f = meta.get_field(name)
         assert isinstance(f, models.Field), f"{name} is not a column of {meta.label}"
         fields.append(f)
+    for source, index in blind_indexes(model).items():
+        if source in columns and index.name not in columns:
+            raise ValueError(f"{meta.label}: write {source} with its keyed hash {index.name}")
     quote = connection.ops.quote_name
     table = quote(meta.db_table)
     names = ", ".join(quote(str(f.column)) for f in fields)

@@ -13,7 +13,8 @@ another column does not decrypt. Keys come from the environment, never from the 
     duplicate detection. Changing it needs ``bankcrm pii rotate --reindex``.
 
 Unset (development, tests, the demo) both are derived from ``SECRET_KEY``; ``check --deploy``
-warns about that.
+warns about that. The derived key always stays able to decrypt, so a database first encrypted
+without configured keys moves to them with ``bankcrm pii rotate --reindex``.
 """
 
 from __future__ import annotations
@@ -54,17 +55,23 @@ def _derive(label: bytes) -> bytes:
     return hmac.new(settings.SECRET_KEY.encode(), label, hashlib.sha256).digest()
 
 
+def _b64decode(text: str) -> bytes:
+    return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
+
+
 def parse_keys(text: str) -> list[tuple[str, bytes]]:
     """``id:base64key,…`` → [(id, key)], in order; a clear error for a malformed entry."""
     out: list[tuple[str, bytes]] = []
     for n, entry in enumerate(e.strip() for e in text.split(",") if e.strip()):
         kid, sep, encoded = entry.partition(":")
-        if not sep or not kid or "$" in kid:
+        if not sep or not kid or "$" in kid or kid == DERIVED_KEY_ID:
             raise ImproperlyConfigured(
                 f"BANKCRM_PII_KEYS entry {n + 1} must look like id:base64key (got {kid!r}…)"
             )
+        if kid in dict(out):
+            raise ImproperlyConfigured(f"BANKCRM_PII_KEYS names key {kid!r} twice")
         try:
-            key = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+            key = _b64decode(encoded)
         except ValueError as exc:
             raise ImproperlyConfigured(f"BANKCRM_PII_KEYS key {kid!r} is not base64") from exc
         if len(key) != 32:
@@ -79,12 +86,16 @@ def parse_keys(text: str) -> list[tuple[str, bytes]]:
 def _keyring(keys_text: str, index_text: str, secret: str) -> Keyring:
     entries = parse_keys(keys_text)
     derived = not entries
-    if derived:
-        entries = [(DERIVED_KEY_ID, _derive(b"bankcrm pii encryption"))]
+    if index_text and len(index_text) < 16:
+        raise ImproperlyConfigured("BANKCRM_PII_INDEX_KEY needs at least 16 characters")
+    keys = {kid: AESGCM(key) for kid, key in entries}
+    # The key derived from SECRET_KEY always decrypts: values written before keys were
+    # configured stay readable until `bankcrm pii rotate --reindex` moves them.
+    keys.setdefault(DERIVED_KEY_ID, AESGCM(_derive(b"bankcrm pii encryption")))
     index_key = index_text.encode() if index_text else _derive(b"bankcrm pii index")
     return Keyring(
-        current=entries[0][0],
-        keys={kid: AESGCM(key) for kid, key in entries},
+        current=entries[0][0] if entries else DERIVED_KEY_ID,
+        keys=keys,
         index_key=index_key,
         derived=derived,
     )
@@ -128,14 +139,19 @@ def decrypt(value: str, purpose: str, *, ring: Keyring | None = None) -> str:
     if not is_encrypted(value):
         return value
     ring = ring or keyring()
-    _prefix, kid, body = value.split("$", 2)
+    parts = value.split("$", 2)
+    if len(parts) != 3:
+        raise DecryptionFailed(f"a stored {purpose} value is malformed")
+    _prefix, kid, body = parts
     aead = ring.keys.get(kid)
     if aead is None:
         raise DecryptionFailed(f"key {kid!r} is not in BANKCRM_PII_KEYS")
-    raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
     try:
+        raw = _b64decode(body)
+        if len(raw) < _NONCE + 16:
+            raise ValueError("too short")
         return aead.decrypt(raw[:_NONCE], raw[_NONCE:], purpose.encode()).decode()
-    except InvalidTag as exc:
+    except (InvalidTag, ValueError) as exc:
         raise DecryptionFailed(f"a {purpose} value does not open with key {kid!r}") from exc
 
 
@@ -175,9 +191,7 @@ class EncryptedCharField(models.CharField):
 
     def get_prep_value(self, value: Any) -> Any:
         value = super().get_prep_value(value)
-        if value and not is_encrypted(value):
-            return encrypt(value, self.purpose)
-        return value
+        return encrypt(value, self.purpose) if value else value
 
     def get_lookup(self, lookup_name: str) -> Any:
         if lookup_name == "exact":
@@ -233,3 +247,25 @@ def with_indexes(model: type[models.Model], update_fields: Any) -> Any:
     names = set(update_fields)
     names |= {f.name for source, f in blind_indexes(model).items() if source in names}
     return names
+
+
+class SealedQuerySet(models.QuerySet[Any]):
+    """Refuses an ``update()`` of an encrypted field that would leave its keyed hash stale."""
+
+    def update(self, **kwargs: Any) -> int:
+        for source, index in blind_indexes(self.model).items():
+            if source in kwargs and index.name not in kwargs:
+                raise FieldError(
+                    f"update() of {source} must set {index.name} too "
+                    f"(blind_index(value, {index.purpose!r})), or save() the instance"
+                )
+        return super().update(**kwargs)
+
+    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
+        names = set(fields)
+        for source, index in blind_indexes(self.model).items():
+            if source in names:
+                for obj in objs:
+                    setattr(obj, index.attname, blind_index(getattr(obj, source), index.purpose))
+                names.add(index.name)
+        return super().bulk_update(objs, list(names), batch_size=batch_size)

@@ -409,10 +409,13 @@ def mask_changes(model: type[models.Model] | str, changes: dict[str, Any]) -> di
     """A copy of an audit ``changes`` (or snapshot) dict with masked fields masked.
 
     Values are either the field's value or ``[before, after]``; which field changed stays
-    visible, the full identifier does not.
+    visible, the full identifier does not. Keyed hashes are left out.
     """
     out: dict[str, Any] = {}
+    inv = INVENTORY.get(_label(model))
     for name, value in changes.items():
+        if inv is not None and inv.personal.get(name) == DataClass.KEYED_HASH:
+            continue  # with the masked value, a hash would let a key holder guess the rest
         if isinstance(value, list):
             out[name] = [mask_field(model, name, v) for v in value]
         else:

@@ -12,7 +12,12 @@ from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from bankcrm.analytics.tiers import DEFAULT_TIERS, tier_for
-from bankcrm.core.crypto import BlindIndexField, EncryptedCharField, with_indexes
+from bankcrm.core.crypto import (
+    BlindIndexField,
+    EncryptedCharField,
+    SealedQuerySet,
+    with_indexes,
+)
 from bankcrm.core.models import Branch
 
 
@@ -156,6 +161,8 @@ class Customer(models.Model):
     # Optimistic locking: +1 on every change, so an edit made from an older copy is refused
     # (core.concurrency). The database default fills rows that bulk writers insert without it.
     version = models.PositiveIntegerField(_("version"), default=1, db_default=1)
+
+    objects = SealedQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("customer")

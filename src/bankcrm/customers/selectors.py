@@ -99,10 +99,10 @@ class CustomerFilters:
 _CUSTOMER_NO_RE = re.compile(r"^[A-Za-z]{1,3}\d+$")
 
 
-def _ids_ending(tail: str) -> list[int]:
-    """Customers whose ID number ends in ``tail``: the last 4 narrow them in the database (a
-    handful per bank of millions), the rest is read from the decrypted numbers."""
-    candidates = Customer.objects.filter(id_last4=tail[-4:]).values_list("pk", "id_number")
+def _ids_ending(base: QuerySet[Customer], tail: str) -> list[int]:
+    """Customers of ``base`` whose ID number ends in ``tail``: the last 4 narrow them in the
+    database (a handful per bank of millions), the rest is read from the decrypted numbers."""
+    candidates = base.filter(id_last4=tail[-4:]).order_by("pk").values_list("pk", "id_number")
     return [pk for pk, number in candidates[:ENDING_CANDIDATES] if number.upper().endswith(tail)]
 
 
@@ -110,7 +110,7 @@ def _ids_ending(tail: str) -> list[int]:
 ENDING_CANDIDATES = 5_000
 
 
-def _search_q(q: str) -> Q:
+def _search_q(q: str, base: QuerySet[Customer] | None = None) -> Q:
     """Interpret a free-text query: mobile, customer number, ID last digits or a name."""
     q = q.strip()
     digits = re.sub(r"[\s\-]", "", q)
@@ -125,7 +125,7 @@ def _search_q(q: str) -> Q:
     if re.fullmatch(r"\d{17}[\dXx]", q):  # a whole resident ID
         return Q(id_number_hash=blind_index(q, "id_number"))
     if re.fullmatch(r"\d{5,16}[\dXx]", q):
-        return Q(pk__in=_ids_ending(q.upper()))
+        return Q(pk__in=_ids_ending(Customer.objects.all() if base is None else base, q.upper()))
     # A name: prefix match on short queries (indexed), any-part match from 3 characters
     # (trigram-indexed on PostgreSQL).
     if len(q) < 3:
@@ -136,7 +136,7 @@ def _search_q(q: str) -> Q:
 def customer_search_queryset(*, user: Any, filters: CustomerFilters) -> QuerySet[Customer]:
     qs = customers_visible_to(user)
     if filters.q.strip():
-        qs = qs.filter(_search_q(filters.q))
+        qs = qs.filter(_search_q(filters.q, qs))
     if filters.branch:
         qs = qs.filter(branch_id=filters.branch)
     if filters.rm:

@@ -837,7 +837,12 @@ class _Errors:
             )
         shown = mask_field(self.model, error.column, error.value)
         if shown != error.value:
-            error = RowError(error.line, error.column, shown, error.reason)
+            # The reason may quote the cell ("… is longer than 32 characters"): masked too.
+            reason = error.reason
+            for quoted in {error.value, error.value[:40]}:
+                if quoted and quoted in reason:
+                    reason = reason.replace(quoted, mask_field(self.model, error.column, quoted))
+            error = RowError(error.line, error.column, shown, reason)
         self.count += 1
         self.lines.add(error.line)
         if len(self.items) < KEEP_ERRORS:

@@ -16,6 +16,8 @@ def backwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+    # Batch by batch, each its own transaction (a large table is not one long transaction).
+    atomic = False
     dependencies = [("customers", "0007_encrypt_identifiers")]
 
     operations = [migrations.RunPython(forwards, backwards, elidable=False)]
