@@ -29,13 +29,14 @@ def _env() -> dict[str, str]:
     return {**os.environ, "BANKCRM_DATABASE_URL": URL, "DJANGO_SETTINGS_MODULE": "bankcrm.settings"}
 
 
-def fresh_database() -> None:
-    name = URL.rsplit("/", 1)[1]
-    admin = URL.rsplit("/", 1)[0] + "/postgres"
+def fresh_database(url: str = URL, env: dict[str, str] | None = None) -> None:
+    """Drop and create the database at ``url`` and migrate it (other benchmarks use it too)."""
+    name = url.rsplit("/", 1)[1]
+    admin = url.rsplit("/", 1)[0] + "/postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
-    subprocess.run([BIN / "bankcrm", "migrate", "-v0"], env=_env(), check=True)
+    subprocess.run([BIN / "bankcrm", "migrate", "-v0"], env=env or _env(), check=True)
 
 
 def write_events() -> float:

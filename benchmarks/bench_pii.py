@@ -20,7 +20,7 @@ import time
 import timeit
 from pathlib import Path
 
-import psycopg
+from bench_audit import fresh_database as recreate
 
 BIN = Path(sys.executable).parent
 URL = os.environ.get("BENCH_PII_URL", "postgres://postgres@127.0.0.1:5432/bankcrm_bench_pii")
@@ -39,12 +39,7 @@ def _env(keys: str) -> dict[str, str]:
 
 
 def fresh_database() -> None:
-    name = URL.rsplit("/", 1)[1]
-    admin = URL.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    subprocess.run([BIN / "bankcrm", "migrate", "-v0"], env=_env(K1), check=True)
+    recreate(URL, _env(K1))
     with tempfile.TemporaryDirectory() as tmp:
         branches = Path(tmp) / "branches.csv"
         branches.write_text("code,name_zh\nBJ01,北京分行\n", encoding="utf-8")
