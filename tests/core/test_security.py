@@ -53,6 +53,26 @@ def test_the_lock_ends_after_the_lock_time_and_success_clears_the_count(bank, se
 
 
 @pytest.mark.django_db
+def test_a_name_that_is_no_ones_is_throttled_but_not_kept(bank, settings):
+    typed = "Tiger-lily-2026!"  # a password typed into the user-name box
+    client = Client()
+    for _ in range(settings.BANKCRM_LOGIN_MAX_FAILURES):
+        _login(client, typed, "whatever")
+    kept = [str(e.changes) + e.object_id for e in AuditEvent.objects.all()]
+    kept += list(LoginFailure.objects.values_list("username", flat=True))
+    assert kept and not [k for k in kept if typed.lower() in k.lower()]
+    failed = AuditEvent.objects.filter(action=AuditAction.LOGIN_FAILED)
+    assert failed.count() == settings.BANKCRM_LOGIN_MAX_FAILURES
+    assert all(e.changes == {"username": "", "known_user": False} for e in failed)
+    assert AuditEvent.objects.filter(action=AuditAction.LOCKED_OUT).count() == 1
+    # A real user's failures still name them, in the trail and the count.
+    _login(Client(REMOTE_ADDR="10.0.0.8"), "RM_A", "wrong-password")
+    last = AuditEvent.objects.filter(action=AuditAction.LOGIN_FAILED).latest("id")
+    assert last.changes == {"username": "rm_a", "known_user": True}
+    assert LoginFailure.objects.filter(username="rm_a").count() == 1
+
+
+@pytest.mark.django_db
 def test_one_address_trying_many_user_names_is_throttled(bank, settings):
     settings.BANKCRM_LOGIN_MAX_FAILURES_PER_IP = 4
     client = Client(REMOTE_ADDR="203.0.113.7")

@@ -326,3 +326,37 @@ def test_an_import_that_changes_a_customer_makes_an_open_edit_stale(tmp_path: Pa
     assert Customer.objects.get(pk=c.pk).version == 2
     with pytest.raises(ConcurrentEdit):
         customer_update(actor=c.rm, customer=c, data={"name_en": "Wang Fang"}, version=1)
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_two_stewards_merging_a_pair_in_opposite_directions_do_not_deadlock(bank):
+    from bankcrm.customers.merging import MergeRefused, customer_merge
+
+    admin = bank.user("admin")
+    pairs = [
+        (
+            CustomerFactory(name_zh="赵敏", id_number=""),
+            CustomerFactory(name_zh="赵敏", id_number=""),
+        )
+        for _ in range(10)
+    ]
+    outcomes: list[str] = []
+    guard = threading.Lock()
+
+    def work(i: int) -> None:
+        a, b = pairs[i // 2]
+        survivor, merged = (a, b) if i % 2 == 0 else (b, a)
+        try:
+            customer_merge(survivor=survivor, merged=merged, actor=admin, reason="duplicate")
+            result = "merged"
+        except MergeRefused as exc:
+            result = str(exc.code)
+        with guard:
+            outcomes.append(result)
+
+    errors = run_together(work, n=2 * len(pairs))
+    assert errors == []  # no deadlock, no other error
+    assert sorted(outcomes) == sorted(["merged", "gone"] * len(pairs))
+    for a, b in pairs:
+        assert Customer.objects.filter(pk__in=[a.pk, b.pk]).count() == 1

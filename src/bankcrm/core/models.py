@@ -188,7 +188,11 @@ class AuditPurge(models.Model):
 
 
 class LoginFailure(models.Model):
-    """A failed log-in, kept for throttling and lock-out (the audit trail has it too)."""
+    """A failed log-in, kept for throttling and lock-out (the audit trail has it too).
+
+    ``username`` is the user's name in lower case, or ``#`` and a keyed hash when the name typed
+    is no one's (it may be a password typed into the wrong box).
+    """
 
     username = models.CharField(_("user name"), max_length=150)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)

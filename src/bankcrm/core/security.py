@@ -20,7 +20,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from bankcrm.core.audit import audit_record
-from bankcrm.core.models import AuditAction, LoginFailure
+from bankcrm.core.crypto import blind_index
+from bankcrm.core.models import AuditAction, LoginFailure, User
 
 SESSION_STARTED = "_bankcrm_started"
 SESSION_SEEN = "_bankcrm_seen"
@@ -35,11 +36,27 @@ def _window() -> dt.datetime:
     return timezone.now() - dt.timedelta(minutes=settings.BANKCRM_LOGIN_LOCK_MINUTES)
 
 
+def known_username(username: str) -> str:
+    """``username`` when it names a user ('' otherwise): what the trail may keep of a failed
+    log-in. A name that is no one's may be a password typed into the wrong box."""
+    user = User.objects.filter(username__iexact=username[:150]).only("username").first()
+    return user.username if user is not None else ""
+
+
+def _failure_key(username: str) -> str:
+    """How a failed log-in is counted: a user's name, or a keyed hash of an unknown one (its
+    attempts are throttled all the same, and the typed text is not kept)."""
+    known = known_username(username)
+    if known:
+        return known.lower()
+    return "#" + blind_index(username.strip().lower(), "login")[:40]
+
+
 def login_locked_until(*, username: str, ip: str | None) -> dt.datetime | None:
     """When log-ins for ``username`` (or from ``ip``) are allowed again; None if they are now."""
     since = _window()
     lock = dt.timedelta(minutes=settings.BANKCRM_LOGIN_LOCK_MINUTES)
-    by_user = LoginFailure.objects.filter(username__iexact=username, at__gte=since)
+    by_user = LoginFailure.objects.filter(username=_failure_key(username), at__gte=since)
     ats = list(
         by_user.order_by("-at").values_list("at", flat=True)[: settings.BANKCRM_LOGIN_MAX_FAILURES]
     )
@@ -56,20 +73,22 @@ def login_locked_until(*, username: str, ip: str | None) -> dt.datetime | None:
 
 def login_failure_record(*, username: str, ip: str | None) -> None:
     """Count a failed log-in; the one that reaches the limit locks the account (audited)."""
-    LoginFailure.objects.create(username=username[:150], ip_address=ip)
+    LoginFailure.objects.create(username=_failure_key(username), ip_address=ip)
     until = login_locked_until(username=username, ip=ip)
     if until is not None:
+        known = known_username(username)
         audit_record(
             actor=None,
             action=AuditAction.LOCKED_OUT,
             object_type="core.user",
-            changes={"username": username[:150], "until": until.isoformat()},
+            object_id=known,
+            changes={"username": known, "known_user": bool(known), "until": until.isoformat()},
             purpose="log-in throttling",
         )
 
 
 def login_failures_clear(*, username: str) -> None:
-    LoginFailure.objects.filter(username__iexact=username).delete()
+    LoginFailure.objects.filter(username=_failure_key(username)).delete()
 
 
 class LockingAuthenticationForm(AuthenticationForm):

@@ -11,6 +11,7 @@ from bankcrm.core.audit import audit_record
 from bankcrm.core.models import AuditAction
 from bankcrm.core.security import (
     client_ip,
+    known_username,
     login_failure_record,
     login_failures_clear,
     session_start,
@@ -36,10 +37,12 @@ def _login_failed(
     sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any
 ) -> None:
     username = str(credentials.get("username", ""))[:150]
+    known = known_username(username)  # an unknown name may be a mistyped password: not kept
     audit_record(
         actor=None,
         action=AuditAction.LOGIN_FAILED,
         object_type="core.user",
-        changes={"username": username},
+        object_id=known,
+        changes={"username": known, "known_user": bool(known)},
     )
     login_failure_record(username=username, ip=client_ip(request))

@@ -223,10 +223,10 @@ def customer_merge(*, survivor: Customer, merged: Customer, actor: Any, reason: 
     """Merge ``merged`` into ``survivor``: move its records, keep its numbers as aliases."""
     if not reason.strip():
         raise MergeRefused(_("Give the reason for the merge."), code="reason")
-    locked = {
-        c.pk: c
-        for c in Customer.objects.select_for_update().filter(pk__in=[survivor.pk, merged.pk])
-    }
+    # Locked in id order, whichever is the survivor: two stewards merging the same pair in
+    # opposite directions wait for each other instead of deadlocking.
+    pair = Customer.objects.select_for_update().filter(pk__in=[survivor.pk, merged.pk])
+    locked = {c.pk: c for c in pair.order_by("pk")}
     if len(locked) != 2:
         raise MergeRefused(_("One of the customers no longer exists."), code="gone")
     survivor, merged = locked[survivor.pk], locked[merged.pk]
