@@ -142,3 +142,27 @@ def test_token_page_shows_a_new_token_once_and_revoking_stops_it(bank, login):
     token = ApiToken.objects.get(user=bank.rm)
     client.post(f"/account/tokens/{token.pk}/revoke/")
     assert api.get("/api/v1/customers").status_code == 401
+
+
+def test_api_errors_speak_the_callers_language(bank):
+    zh = {"HTTP_ACCEPT_LANGUAGE": "zh-hans"}
+    anonymous = Client().get("/api/v1/customers", **zh)
+    assert anonymous.status_code == 401 and "API" in anonymous.json()["detail"]
+    assert anonymous.json()["detail"] != Client().get("/api/v1/customers").json()["detail"]
+    client = bearer(bank.rm)
+    missing = client.post(
+        f"/api/v1/customers/{bank.mine.pk}/interactions",
+        json.dumps({"kind": "visit"}),
+        content_type="application/json",
+        **zh,
+    )
+    assert missing.status_code == 422
+    assert missing.json()["errors"]["subject"] == ["这个字段是必填项。"]
+    english = client.post(
+        f"/api/v1/customers/{bank.mine.pk}/interactions",
+        json.dumps({"kind": "visit"}),
+        content_type="application/json",
+    )
+    assert english.json()["errors"]["subject"] == ["This field is required."]
+    gone = client.get(f"/api/v1/customers/{bank.far.pk}", **zh)
+    assert gone.status_code == 404 and gone.json()["detail"] != "Not found."

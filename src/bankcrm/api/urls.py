@@ -6,9 +6,10 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as SchemaValidationError
 
 from bankcrm.api import analytics, customers, imports, kpis
@@ -41,6 +42,44 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
     )
 
 
+# The schema checker's messages for the common mistakes, in the user's language (Django's own
+# catalogue has these sentences); any other keeps the checker's English text.
+_SCHEMA_MESSAGES = {
+    "missing": "This field is required.",
+    "int_parsing": "Enter a whole number.",
+    "int_from_float": "Enter a whole number.",
+    "float_parsing": "Enter a number.",
+    "decimal_parsing": "Enter a number.",
+    "date_parsing": "Enter a valid date.",
+    "date_from_datetime_parsing": "Enter a valid date.",
+    "datetime_parsing": "Enter a valid date/time.",
+    "datetime_from_date_parsing": "Enter a valid date/time.",
+    "bool_parsing": "“%(value)s” value must be either True or False.",
+}
+
+
+def _schema_message(error: dict[str, Any]) -> str:
+    msgid = _SCHEMA_MESSAGES.get(str(error.get("type", "")))
+    if msgid is None:
+        return str(error.get("msg", ""))
+    text = _(msgid)
+    return text % {"value": error.get("input", "")} if "%(value)s" in msgid else text
+
+
+@api.exception_handler(AuthenticationError)
+def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(
+        request,
+        {"detail": _("Send a valid API token: Authorization: Bearer <token>.")},
+        status=401,
+    )
+
+
+@api.exception_handler(Http404)
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(request, {"detail": _("Not found.")}, status=404)
+
+
 @api.exception_handler(SchemaValidationError)
 def _schema_error(request: HttpRequest, exc: SchemaValidationError) -> HttpResponse:
     """A parameter or body that does not fit the schema: 422, in the same shape as a 400."""
@@ -50,7 +89,7 @@ def _schema_error(request: HttpRequest, exc: SchemaValidationError) -> HttpRespo
         loc = [str(p) for p in error.get("loc", ())][1:]
         if len(loc) > 1 and loc[0] == "payload":
             loc = loc[1:]
-        errors.setdefault(".".join(loc) or "__all__", []).append(str(error.get("msg", "")))
+        errors.setdefault(".".join(loc) or "__all__", []).append(_schema_message(error))
     return api.create_response(
         request, {"detail": _("The request is not valid."), "errors": errors}, status=422
     )
