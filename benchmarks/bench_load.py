@@ -221,8 +221,20 @@ class RelationshipManager(FastHttpUser):
 '''
 
 
+# The bank's identifiers are encrypted: the server (with a fresh secret key each run) needs the
+# keys the bank was built with, as a production server would.
+PII_KEYS = "bench:" + "Q" * 43
+PII_INDEX_KEY = "bench load index key"
+
+
 def _env() -> dict[str, str]:
-    return {**os.environ, "BANKCRM_DATABASE_URL": URL, "DJANGO_SETTINGS_MODULE": "bankcrm.settings"}
+    return {
+        **os.environ,
+        "BANKCRM_DATABASE_URL": URL,
+        "DJANGO_SETTINGS_MODULE": "bankcrm.settings",
+        "BANKCRM_PII_KEYS": PII_KEYS,
+        "BANKCRM_PII_INDEX_KEY": PII_INDEX_KEY,
+    }
 
 
 def ensure_bank() -> int:
