@@ -25,7 +25,7 @@ gunicorn, PostgreSQL and locust share this machine's cores (and whatever else ru
 Environment: BENCH_LOAD_URL (default postgres://postgres@127.0.0.1:5432/bankcrm_bench_load;
 point it at the `make bench` bank to load that one), BENCH_LOAD_CUSTOMERS (default 100,000:
 size of the bank built once with `bankcrm demo --direct` when the database is empty),
-BENCH_LOAD_STEPS (default 2,4,8,12,16,24,32,48), BENCH_LOAD_SECONDS (measured seconds per step,
+BENCH_LOAD_STEPS (default 2,4,8,16,32,48,64,96,128,192), BENCH_LOAD_SECONDS (measured seconds per step,
 default 25), BENCH_LOAD_THINK (think time range in seconds, default 0.5-1.5).
 """
 
@@ -69,7 +69,7 @@ def _numbers(name: str, default: str, sep: str) -> list[float]:
     return values
 
 
-STEPS = [int(n) for n in _numbers("BENCH_LOAD_STEPS", "2,4,8,12,16,24,32,48", ",")]
+STEPS = [int(n) for n in _numbers("BENCH_LOAD_STEPS", "2,4,8,16,32,48,64,96,128,192", ",")]
 SECONDS = _numbers("BENCH_LOAD_SECONDS", "25", ",")[0]
 THINK = _numbers("BENCH_LOAD_THINK", "0.5-1.5", "-")
 GOAL_P95_MS = 300.0
