@@ -8,6 +8,7 @@ from django.db import connection
 
 from bankcrm.banking.models import Account, BalanceSnapshot, Transaction
 from bankcrm.core.crypto import blind_index
+from bankcrm.core.models import AuditEvent
 from bankcrm.customers.models import Customer
 from tests.conftest import on_postgres
 
@@ -16,7 +17,7 @@ pytestmark = [
     pytest.mark.django_db,
 ]
 
-TABLES = [Transaction, BalanceSnapshot, Account, Customer]
+TABLES = [Transaction, BalanceSnapshot, Account, Customer, AuditEvent]
 
 
 def _indexes(model) -> dict[str, list[str]]:
@@ -58,6 +59,7 @@ LOOKUPS = [
     (BalanceSnapshot, {"account_id": 1}, "snapshot_account_month"),
     (BalanceSnapshot, {"customer_id": 1}, "snapshot_customer_month"),
     (Customer, {"branch_id": 1}, "customer_branch_no"),
+    (AuditEvent, {"actor_id": 1}, "audit_actor_at"),
     (Customer, {"rm_id": 1}, "customer_rm_no"),
     (Customer, {"mobile_hash": blind_index("13812345678", "mobile")}, "customer_mobile_hash"),
     (
