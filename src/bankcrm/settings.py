@@ -193,6 +193,9 @@ LOGGING = {
     # At DEBUG these two would log template contexts (CSRF tokens, customer data) and SQL
     # parameters (identity numbers): never below INFO, whatever BANKCRM_LOG_LEVEL says.
     "loggers": {
+        # Django's own console handler (DEBUG only) would print every record a second time,
+        # beside the root handler's copy.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         "django.template": {"level": "INFO"},
         "django.db.backends": {"level": "INFO"},
     },

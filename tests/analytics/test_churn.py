@@ -277,3 +277,13 @@ def test_evaluate_rejects_too_few_rows_or_one_class(customers):
         evaluate(X.head(3), y[:3], folds=5)
     with pytest.raises(ValueError, match="one class"):
         evaluate(X.head(20), np.zeros(20, dtype=int), folds=5)
+
+
+def test_counts_of_one_read_in_the_singular():
+    assert explain(Reason("product_count", 1, 0.3))[0] == "holds 1 product"
+    assert explain(Reason("product_count", 3.0, 0.3)) == ("holds 3 products", "持有3个产品")
+    assert explain(Reason("closed_accounts_6m", 1, 0.3))[0] == "1 account closed in 6 months"
+    words = [
+        explain(Reason(feature, n, 0.1))[0] for feature in DEFAULT_REASON_TEMPLATES for n in (1, 2)
+    ]
+    assert not [w for w in words if "(s)" in w]

@@ -51,10 +51,12 @@ def test_admin_enrols_an_authenticator_at_first_log_in_then_gets_in(bank, two_fa
     assert response["Location"].startswith("/login/2fa/?next=")
     page = client.get(response["Location"]).content.decode()
     assert "<svg" in page and "totp-secret" in page  # the QR code and the key to type
+    assert 'class="mainnav"' not in page  # no menu of pages that would send them back here
     assert client.get("/api/v1/customers").status_code == 401  # the session API too
     response = client.post("/login/2fa/", {"code": _code(bank.admin), "next": "/customers/"})
     assert response.status_code == 302 and response["Location"] == "/customers/"
-    assert client.get("/customers/").status_code == 200
+    after = client.get("/customers/")
+    assert after.status_code == 200 and 'class="mainnav"' in after.content.decode()
     device = TotpDevice.objects.get(user=bank.admin)
     assert device.confirmed_at is not None
     assert AuditEvent.objects.filter(

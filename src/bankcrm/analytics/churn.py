@@ -400,8 +400,9 @@ def _plain(value: Any) -> Any:
 # -- reasons in plain words ---------------------------------------------------------------
 
 # A template is a pair (English, Chinese) used for any present value, or a mapping from a
-# case to such a pair. Cases, tried in order: the value as text (for categories), then its
-# sign — "down" (< 0), "zero", "up" (> 0) — then "any"; "missing" is the case of no value.
+# case to such a pair. Cases, tried in order: the value as text (for categories), "one" (a count
+# of 1, for the singular), its sign — "down" (< 0), "zero", "up" (> 0) — then "any"; "missing"
+# is the case of no value.
 # Placeholders: {value}, {feature}, and for numbers {pct} = |value| (format with :.0%) and
 # {points} = |value| × 100 (a change of a share, in percentage points).
 ReasonText = tuple[str, str]
@@ -422,13 +423,22 @@ DEFAULT_REASON_TEMPLATES: Mapping[str, ReasonTemplate] = {
         "any": ("last transaction {value:.0f} days ago", "最近一次交易在{value:.0f}天前"),
         "missing": ("no transaction on record", "无交易记录"),
     },
-    "complaints_12m": ("{value:.0f} complaints in 12 months", "近12个月投诉{value:.0f}次"),
-    "product_count": ("holds {value:.0f} product(s)", "持有{value:.0f}个产品"),
-    "products": ("holds {value:.0f} product(s)", "持有{value:.0f}个产品"),
-    "closed_accounts_6m": (
-        "{value:.0f} account(s) closed in 6 months",
-        "近6个月销户{value:.0f}个",
-    ),
+    "complaints_12m": {
+        "one": ("1 complaint in 12 months", "近12个月投诉1次"),
+        "any": ("{value:.0f} complaints in 12 months", "近12个月投诉{value:.0f}次"),
+    },
+    "product_count": {
+        "one": ("holds 1 product", "持有1个产品"),
+        "any": ("holds {value:.0f} products", "持有{value:.0f}个产品"),
+    },
+    "products": {
+        "one": ("holds 1 product", "持有1个产品"),
+        "any": ("holds {value:.0f} products", "持有{value:.0f}个产品"),
+    },
+    "closed_accounts_6m": {
+        "one": ("1 account closed in 6 months", "近6个月销户1个"),
+        "any": ("{value:.0f} accounts closed in 6 months", "近6个月销户{value:.0f}个"),
+    },
     "digital_share_change": {
         "down": (
             "digital share of transactions down {points:.0f} points",
@@ -445,16 +455,22 @@ DEFAULT_REASON_TEMPLATES: Mapping[str, ReasonTemplate] = {
         "月末余额波动幅度{value:.0%}",
     ),
     "tenure_months": ("customer for {value:.0f} months", "成为客户{value:.0f}个月"),
-    "interactions_6m": (
-        "{value:.0f} contacts with the bank in 6 months",
-        "近6个月与银行接触{value:.0f}次",
-    ),
+    "interactions_6m": {
+        "one": ("1 contact with the bank in 6 months", "近6个月与银行接触1次"),
+        "any": ("{value:.0f} contacts with the bank in 6 months", "近6个月与银行接触{value:.0f}次"),
+    },
     "age": {
         "any": ("aged {value:.0f}", "年龄{value:.0f}岁"),
         "missing": ("no age on record (corporate or unknown)", "无年龄记录（企业客户或未登记）"),
     },
-    "txn_count_3m": ("{value:.0f} transactions in 3 months", "近3个月交易{value:.0f}笔"),
-    "txn_3m": ("{value:.0f} transactions in 3 months", "近3个月交易{value:.0f}笔"),
+    "txn_count_3m": {
+        "one": ("1 transaction in 3 months", "近3个月交易1笔"),
+        "any": ("{value:.0f} transactions in 3 months", "近3个月交易{value:.0f}笔"),
+    },
+    "txn_3m": {
+        "one": ("1 transaction in 3 months", "近3个月交易1笔"),
+        "any": ("{value:.0f} transactions in 3 months", "近3个月交易{value:.0f}笔"),
+    },
     "txn_trend": {
         "down": (
             "transactions down {pct:.0%} on the previous 3 months",
@@ -519,6 +535,8 @@ def _choose(template: ReasonTemplate, value: Any) -> ReasonText | None:
     if str(value) in template:
         return template[str(value)]
     if isinstance(value, numbers.Real) and not math.isnan(float(value)):
+        if "one" in template and round(float(value)) == 1:  # "1 product", not "1 products"
+            return template["one"]
         sign = "down" if value < 0 else "zero" if value == 0 else "up"
         if sign in template:
             return template[sign]

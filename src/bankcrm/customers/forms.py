@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from bankcrm.core.pii import mask_field
@@ -80,7 +81,9 @@ class CustomerForm(forms.ModelForm):
 
 
 class RevealForm(forms.Form):
-    field = forms.ChoiceField(choices=[("id_number", _("ID number")), ("mobile", _("mobile"))])
+    field = forms.ChoiceField(
+        choices=[("id_number", _("ID number")), ("mobile", capfirst(_("mobile")))]
+    )
     reason = forms.CharField(label=_("reason"), min_length=4, max_length=200)
 
 

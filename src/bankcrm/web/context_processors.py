@@ -13,11 +13,15 @@ from bankcrm.core.roles import (
     CAN_VIEW_IMPORTS,
     has_role,
 )
+from bankcrm.core.two_factor import two_factor_satisfied
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
+    signed_in = bool(user is not None and user.is_authenticated)
     return {
+        # Until the second factor is given, the frame offers no page it would refuse.
+        "show_nav": signed_in and hasattr(request, "session") and two_factor_satisfied(request),
         "can_view_audit": has_role(user, CAN_VIEW_AUDIT),
         "can_view_imports": has_role(user, CAN_VIEW_IMPORTS),
         "can_view_duplicates": has_role(user, CAN_VIEW_DUPLICATES),
