@@ -244,3 +244,15 @@ def test_rm_filter_lists_rms_of_the_chosen_branch_when_the_scope_is_large(bank, 
     html = client.get(reverse("customers:list"), {"branch": bank.beijing.pk}).content.decode()
     select = rm_select(html)
     assert f'value="{bank.rm.pk}"' in select and f'value="{bank.rm_sh.pk}"' not in select
+
+
+def test_the_branch_filter_offers_only_branches_within_the_users_scope(bank, login):
+    def branch_values(user) -> set[str]:
+        html = login(user).get(reverse("customers:list")).content.decode()
+        select = html.split('name="branch"')[1].split("</select>")[0]
+        return {v.split('"')[0] for v in select.split('value="')[1:]} - {""}
+
+    everything = {str(b) for b in (bank.head.pk, bank.beijing.pk, bank.shanghai.pk)}
+    assert branch_values(bank.admin) == everything
+    assert branch_values(bank.manager) == {str(bank.beijing.pk)}
+    assert branch_values(bank.rm) == {str(bank.mine.branch_id)}

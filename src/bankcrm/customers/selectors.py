@@ -57,6 +57,16 @@ def customers_visible_to(user: Any) -> QuerySet[Customer]:
     return Customer.objects.none()
 
 
+def branches_visible_to(user: Any) -> QuerySet[Branch]:
+    """The branches a user's customers can be in: what a branch filter may offer them."""
+    scope = CUSTOMER_SCOPE.get(getattr(user, "role", ""))
+    if scope == Scope.ALL:
+        return Branch.objects.all()
+    if scope == Scope.BRANCH and user.branch_id:
+        return Branch.objects.filter(pk__in=branch_ids_under(user.branch_id))
+    return Branch.objects.filter(pk__in=customers_visible_to(user).values("branch_id"))
+
+
 def customer_get(*, user: Any, customer_id: int) -> Customer:
     """One customer within scope, or 404 — never 403, so existence does not leak."""
     try:

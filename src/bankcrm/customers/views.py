@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from bankcrm.core.concurrency import ConcurrentEdit
-from bankcrm.core.models import Branch
 from bankcrm.core.pii import mask_field
 from bankcrm.core.roles import CAN_EDIT_CUSTOMERS, CAN_LOG_INTERACTIONS, CAN_REVEAL_PII, has_role
 from bankcrm.customers import selectors, services
@@ -96,7 +95,7 @@ def customer_list_view(request: HttpRequest) -> HttpResponse:
     if too_many:
         rms = [r for r in rms if r.pk == filters.rm]
     context.update(
-        branches=Branch.objects.all(),
+        branches=selectors.branches_visible_to(request.user),
         rms=rms,
         rms_hint=too_many,
         statuses=CustomerStatus.choices,
