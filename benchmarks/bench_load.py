@@ -25,8 +25,8 @@ gunicorn, PostgreSQL and locust share this machine's cores (and whatever else ru
 Environment: BENCH_LOAD_URL (default postgres://postgres@127.0.0.1:5432/bankcrm_bench_load;
 point it at the `make bench` bank to load that one), BENCH_LOAD_CUSTOMERS (default 100,000:
 size of the bank built once with `bankcrm demo --direct` when the database is empty),
-BENCH_LOAD_STEPS (default 2,4,8,16,32,48,64,96,128,192), BENCH_LOAD_SECONDS (measured seconds per step,
-default 25), BENCH_LOAD_THINK (think time range in seconds, default 0.5-1.5).
+BENCH_LOAD_STEPS (default 2,4,8,16,32,48,64,96,128,192), BENCH_LOAD_SECONDS (measured seconds
+per step, default 25), BENCH_LOAD_THINK (think time range in seconds, default 0.5-1.5).
 """
 
 from __future__ import annotations
