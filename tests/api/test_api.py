@@ -166,3 +166,12 @@ def test_api_errors_speak_the_callers_language(bank):
     assert english.json()["errors"]["subject"] == ["This field is required."]
     gone = client.get(f"/api/v1/customers/{bank.far.pk}", **zh)
     assert gone.status_code == 404 and gone.json()["detail"] != "Not found."
+
+
+def test_the_aum_trend_of_a_new_customer_starts_when_they_joined(bank):
+    today = timezone.localdate()
+    joined = (today.replace(day=1) - dt.timedelta(days=40)).replace(day=15)
+    newcomer = CustomerFactory(branch=bank.beijing, rm=bank.rm, onboarded_on=joined)
+    body = bearer(bank.rm).get(f"/api/v1/customers/{newcomer.pk}/360").json()
+    months = [p["month"] for p in body["aum_trend"]]
+    assert months[0] == joined.replace(day=1).isoformat() and 2 <= len(months) <= 3

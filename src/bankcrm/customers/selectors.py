@@ -334,6 +334,10 @@ def customer_360(
     # The trend ends at the last month the core-banking export has balances for.
     latest = BalanceSnapshot.objects.aggregate(m=Max("month"))["m"]
     starts = month_starts(min(latest, today) if latest else today, months)
+    # From the month the customer joined: the months before are not a balance of nought.
+    joined = customer.onboarded_on.replace(day=1) if customer.onboarded_on else None
+    if joined is not None and joined > starts[0]:
+        starts = [m for m in starts if m >= joined] or starts[-1:]
     by_month = dict(
         BalanceSnapshot.objects.filter(customer=customer, counts_to_aum=True, month__gte=starts[0])
         .values_list("month")
