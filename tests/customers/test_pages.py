@@ -41,6 +41,12 @@ def test_reveal_needs_a_reason_and_is_recorded(bank, login):
     assert bank.mine.id_number in ok.content.decode()
     event = AuditEvent.objects.get(action="reveal")
     assert event.purpose == "柜台核实身份" and event.customer_id == bank.mine.pk
+    # The answer keeps the form, empty, for the other identifier.
+    page = ok.content.decode()
+    assert 'name="reason"' in page and "柜台核实身份" not in page
+    again = client.post(url, {"field": "mobile", "reason": "回访确认号码"})
+    assert bank.mine.mobile in again.content.decode()
+    assert AuditEvent.objects.filter(action="reveal").count() == 2
 
 
 def test_marketing_cannot_reveal(bank, login):

@@ -268,18 +268,22 @@ def customer_reveal_view(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     form = RevealForm(request.POST)
     value = None
+    label = ""
     if form.is_valid():
+        field = form.cleaned_data["field"]
         value = services.customer_reveal(
             actor=request.user,
             customer=customer,
-            field=form.cleaned_data["field"],
+            field=field,
             reason=form.cleaned_data["reason"],
         )
+        label = dict(form.fields["field"].choices)[field]  # type: ignore[attr-defined]
+        form = RevealForm()  # ready for the other identifier, with a reason of its own
     status = 200 if value is not None else 400
     return render(
         request,
         "customers/_reveal.html",
-        {"c": customer, "form": form, "value": value},
+        {"c": customer, "form": form, "value": value, "revealed_label": label},
         status=status,
     )
 
