@@ -266,6 +266,6 @@ class SealedQuerySet(models.QuerySet[Any]):
         for source, index in blind_indexes(self.model).items():
             if source in names:
                 for obj in objs:
-                    setattr(obj, index.attname, blind_index(getattr(obj, source), index.purpose))
+                    index.pre_save(obj, add=False)  # sets the hash as save() would
                 names.add(index.name)
         return super().bulk_update(objs, list(names), batch_size=batch_size)

@@ -43,10 +43,9 @@ def known_username(username: str) -> str:
     return user.username if user is not None else ""
 
 
-def _failure_key(username: str) -> str:
+def _failure_key(username: str, known: str) -> str:
     """How a failed log-in is counted: a user's name, or a keyed hash of an unknown one (its
     attempts are throttled all the same, and the typed text is not kept)."""
-    known = known_username(username)
     if known:
         return known.lower()
     return "#" + blind_index(username.strip().lower(), "login")[:40]
@@ -54,9 +53,13 @@ def _failure_key(username: str) -> str:
 
 def login_locked_until(*, username: str, ip: str | None) -> dt.datetime | None:
     """When log-ins for ``username`` (or from ``ip``) are allowed again; None if they are now."""
+    return _locked_until(_failure_key(username, known_username(username)), ip)
+
+
+def _locked_until(key: str, ip: str | None) -> dt.datetime | None:
     since = _window()
     lock = dt.timedelta(minutes=settings.BANKCRM_LOGIN_LOCK_MINUTES)
-    by_user = LoginFailure.objects.filter(username=_failure_key(username), at__gte=since)
+    by_user = LoginFailure.objects.filter(username=key, at__gte=since)
     ats = list(
         by_user.order_by("-at").values_list("at", flat=True)[: settings.BANKCRM_LOGIN_MAX_FAILURES]
     )
@@ -71,12 +74,15 @@ def login_locked_until(*, username: str, ip: str | None) -> dt.datetime | None:
     return None
 
 
-def login_failure_record(*, username: str, ip: str | None) -> None:
-    """Count a failed log-in; the one that reaches the limit locks the account (audited)."""
-    LoginFailure.objects.create(username=_failure_key(username), ip_address=ip)
-    until = login_locked_until(username=username, ip=ip)
-    if until is not None:
+def login_failure_record(*, username: str, ip: str | None, known: str | None = None) -> None:
+    """Count a failed log-in; the one that reaches the limit locks the account (audited).
+    ``known``: :func:`known_username` of it, when the caller has it already."""
+    if known is None:
         known = known_username(username)
+    key = _failure_key(username, known)
+    LoginFailure.objects.create(username=key, ip_address=ip)
+    until = _locked_until(key, ip)
+    if until is not None:
         audit_record(
             actor=None,
             action=AuditAction.LOCKED_OUT,
@@ -88,7 +94,7 @@ def login_failure_record(*, username: str, ip: str | None) -> None:
 
 
 def login_failures_clear(*, username: str) -> None:
-    LoginFailure.objects.filter(username=_failure_key(username)).delete()
+    LoginFailure.objects.filter(username=_failure_key(username, known_username(username))).delete()
 
 
 class LockingAuthenticationForm(AuthenticationForm):

@@ -45,4 +45,4 @@ def _login_failed(
         object_id=known,
         changes={"username": known, "known_user": bool(known)},
     )
-    login_failure_record(username=username, ip=client_ip(request))
+    login_failure_record(username=username, ip=client_ip(request), known=known)

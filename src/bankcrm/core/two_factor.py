@@ -33,7 +33,14 @@ def two_factor_required(user: Any) -> bool:
 
 
 def two_factor_satisfied(request: HttpRequest) -> bool:
-    return bool(request.session.get(SESSION_VERIFIED)) or not two_factor_required(request.user)
+    if request.session.get(SESSION_VERIFIED):
+        return True
+    # Asked by the middleware and again by the page frame: one query per request.
+    required = getattr(request, "_bankcrm_2fa_required", None)
+    if required is None:
+        required = two_factor_required(request.user)
+        request._bankcrm_2fa_required = required  # type: ignore[attr-defined]
+    return not required
 
 
 def device_for(user: Any) -> TotpDevice:
@@ -66,7 +73,9 @@ def totp_verify(*, request: HttpRequest, code: str) -> bool:
             object_id=str(user.pk),
             changes={"username": user.get_username(), "factor": "totp"},
         )
-        login_failure_record(username=user.get_username(), ip=client_ip(request))
+        login_failure_record(
+            username=user.get_username(), ip=client_ip(request), known=user.get_username()
+        )
         return False
     device.last_step = step
     first = device.confirmed_at is None

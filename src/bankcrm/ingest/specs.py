@@ -29,7 +29,7 @@ from bankcrm.banking.models import (
     Transaction,
     TransactionType,
 )
-from bankcrm.core.crypto import blind_index, encrypt
+from bankcrm.core.crypto import EncryptedCharField, blind_index, encrypt
 from bankcrm.core.models import Branch, User
 from bankcrm.core.roles import Role
 from bankcrm.core.validators import normalize_mobile, normalize_resident_id
@@ -194,8 +194,15 @@ def _seal(row: dict[str, Any], name: str) -> None:
     value = row.get(name)
     if value is None:
         return
-    row[f"{name}_hash"] = blind_index(value, name)
-    row[name] = encrypt(value, name)
+    purpose = _PURPOSES[name]
+    row[f"{name}_hash"] = blind_index(value, purpose)
+    row[name] = encrypt(value, purpose)
+
+
+# The purpose each encrypted customer column is sealed with, as its model field declares it.
+_PURPOSES = {
+    f.name: f.purpose for f in Customer._meta.concrete_fields if isinstance(f, EncryptedCharField)
+}
 
 
 def _transaction_check(row: dict[str, Any], present: frozenset[str]) -> dict[str, str]:
