@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router
 
 from bankcrm.api import schemas as s
+from bankcrm.core.permissions import AuthenticatedRequest
 from bankcrm.insights.models import AnalyticsRun
 from bankcrm.insights.selectors import SEGMENT_GROUPS, at_risk_worklist, segment_kpis
 
@@ -16,19 +16,19 @@ router = Router(tags=["analytics"])
 
 
 @router.get("/analytics/runs", response=s.responses({200: list[s.RunOut]}))
-def list_runs(request: HttpRequest, limit: int = 20) -> Any:
+def list_runs(request: AuthenticatedRequest, limit: int = 20) -> Any:
     """The newest analytics runs (bank-wide figures only; no customer data)."""
     return AnalyticsRun.objects.all()[: max(1, min(limit, 100))]
 
 
 @router.get("/analytics/runs/{run_id}", response=s.responses({200: s.RunDetailOut}, 404))
-def get_run(request: HttpRequest, run_id: s.Id) -> Any:
+def get_run(request: AuthenticatedRequest, run_id: s.Id) -> Any:
     """One run with its parameters and evaluation metrics (the model report)."""
     return get_object_or_404(AnalyticsRun, pk=run_id)
 
 
 @router.get("/analytics/at-risk", response=s.responses({200: s.AtRiskPage}))
-def at_risk(request: HttpRequest, limit: int = 50) -> dict[str, Any]:
+def at_risk(request: AuthenticatedRequest, limit: int = 50) -> dict[str, Any]:
     """Your customers from the newest run, highest value at risk (CLV × churn) first."""
     run, rows = at_risk_worklist(user=request.user, limit=max(1, min(limit, 500)))
     return {
@@ -50,7 +50,7 @@ def at_risk(request: HttpRequest, limit: int = 50) -> dict[str, Any]:
 
 
 @router.get("/kpis/segments", response=s.responses({200: s.SegmentKpisOut}))
-def kpis_by_segment(request: HttpRequest, by: str = "segment") -> dict[str, Any]:
+def kpis_by_segment(request: AuthenticatedRequest, by: str = "segment") -> dict[str, Any]:
     """Customers, AUM, mean CLV, mean churn risk and value at risk per segment, in your scope.
 
     `by` is one of segment (RFM), tier, lifecycle, life_stage.

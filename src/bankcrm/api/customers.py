@@ -5,13 +5,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from bankcrm.api import schemas as s
 from bankcrm.core.masking import mask_mobile, mask_resident_id
+from bankcrm.core.permissions import AuthenticatedRequest
 from bankcrm.customers import selectors, services
 from bankcrm.customers.models import Customer
 from bankcrm.insights.labels import CHURN_BANDS, LIFE_STAGES, SEGMENTS, STAGES
@@ -105,7 +105,7 @@ class CustomerQuery(Schema):
 
 
 @router.get("/customers", response=s.responses({200: s.CustomerPage}))
-def list_customers(request: HttpRequest, query: Query[CustomerQuery]) -> dict[str, Any]:
+def list_customers(request: AuthenticatedRequest, query: Query[CustomerQuery]) -> dict[str, Any]:
     """Search customers in your scope; follow `next_cursor` for the next page."""
     filters = selectors.CustomerFilters(
         q=query.q,
@@ -132,14 +132,14 @@ def list_customers(request: HttpRequest, query: Query[CustomerQuery]) -> dict[st
 
 
 @router.get("/customers/{customer_id}", response=s.responses({200: s.CustomerDetailOut}, 404))
-def get_customer(request: HttpRequest, customer_id: s.Id) -> dict[str, Any]:
+def get_customer(request: AuthenticatedRequest, customer_id: s.Id) -> dict[str, Any]:
     c = selectors.customer_get(user=request.user, customer_id=customer_id)
     services.customer_viewed(actor=request.user, customer=c, purpose="api customer detail")
     return customer_detail(c)
 
 
 @router.get("/customers/{customer_id}/360", response=s.responses({200: s.Customer360Out}, 404))
-def get_customer_360(request: HttpRequest, customer_id: s.Id) -> dict[str, Any]:
+def get_customer_360(request: AuthenticatedRequest, customer_id: s.Id) -> dict[str, Any]:
     """Profile, consents, holdings and AUM trend, transactions, channel mix and timeline."""
     v = selectors.customer_360(
         user=request.user, customer_id=customer_id, today=timezone.localdate()
@@ -194,7 +194,7 @@ def get_customer_360(request: HttpRequest, customer_id: s.Id) -> dict[str, Any]:
 @router.post(
     "/customers/{customer_id}/reveal", response=s.responses({200: s.RevealOut}, 400, 403, 404)
 )
-def reveal(request: HttpRequest, customer_id: s.Id, payload: s.RevealIn) -> dict[str, Any]:
+def reveal(request: AuthenticatedRequest, customer_id: s.Id, payload: s.RevealIn) -> dict[str, Any]:
     """Reveal a full ID number or mobile; a reason is required and the reveal is audited."""
     c = selectors.customer_get(user=request.user, customer_id=customer_id)
     value = services.customer_reveal(
@@ -208,7 +208,7 @@ def reveal(request: HttpRequest, customer_id: s.Id, payload: s.RevealIn) -> dict
     response=s.responses({201: s.InteractionOut}, 400, 403, 404),
 )
 def create_interaction(
-    request: HttpRequest, customer_id: s.Id, payload: s.InteractionIn
+    request: AuthenticatedRequest, customer_id: s.Id, payload: s.InteractionIn
 ) -> tuple[int, Any]:
     c = selectors.customer_get(user=request.user, customer_id=customer_id)
     i = timeline_services.interaction_create(
@@ -225,7 +225,9 @@ def create_interaction(
 @router.post(
     "/customers/{customer_id}/tasks", response=s.responses({201: s.TaskOut}, 400, 403, 404)
 )
-def create_task(request: HttpRequest, customer_id: s.Id, payload: s.TaskIn) -> tuple[int, Any]:
+def create_task(
+    request: AuthenticatedRequest, customer_id: s.Id, payload: s.TaskIn
+) -> tuple[int, Any]:
     c = selectors.customer_get(user=request.user, customer_id=customer_id)
     t = timeline_services.task_create(
         actor=request.user,
@@ -238,7 +240,7 @@ def create_task(request: HttpRequest, customer_id: s.Id, payload: s.TaskIn) -> t
 
 
 @router.get("/customers/{customer_id}/scores", response=s.responses({200: s.ScoreOut}, 404))
-def get_scores(request: HttpRequest, customer_id: s.Id) -> Any:
+def get_scores(request: AuthenticatedRequest, customer_id: s.Id) -> Any:
     """The customer's scores from the newest analytics run, with churn reasons."""
     from bankcrm.insights.selectors import latest_score
 

@@ -6,14 +6,15 @@ import datetime as dt
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Router, Schema
 from ninja.files import UploadedFile
 
 from bankcrm.api.schemas import Id, Text, one_of, responses
-from bankcrm.core.roles import CAN_IMPORT, has_role
+from bankcrm.core.permissions import AuthenticatedRequest, require_role
+from bankcrm.core.roles import CAN_IMPORT
 from bankcrm.ingest.models import ImportRun
 from bankcrm.ingest.selectors import import_run_errors, import_run_get, import_runs_visible_to
 from bankcrm.ingest.services import (
@@ -88,11 +89,10 @@ def _detail(request: HttpRequest, run: ImportRun) -> dict[str, Any]:
 
 @router.post("/imports", response=responses({202: ImportRunDetailOut}, 400, 403))
 def create_import(
-    request: HttpRequest, form: Form[ImportIn], file: File[UploadedFile]
+    request: AuthenticatedRequest, form: Form[ImportIn], file: File[UploadedFile]
 ) -> tuple[int, dict[str, Any]]:
     """Start importing one file (CSV, gzip or Parquet) of a kind; poll the run for its outcome."""
-    if not has_role(request.user, CAN_IMPORT):
-        raise PermissionDenied(_("Only administrators may import files."))
+    require_role(request.user, CAN_IMPORT, _("Only administrators may import files."))
     if form.kind not in KINDS:
         raise ValidationError({"kind": [_("Unknown kind; one of: %s") % ", ".join(KINDS)]})
     if form.max_errors < 0:
@@ -116,13 +116,13 @@ def create_import(
 
 
 @router.get("/imports", response=responses({200: list[ImportRunOut]}, 403))
-def list_imports(request: HttpRequest, limit: int = 50) -> Any:
+def list_imports(request: AuthenticatedRequest, limit: int = 50) -> Any:
     """The newest import runs."""
     runs = list(import_runs_visible_to(request.user)[: max(1, min(limit, 500))])
     return [{**_detail(request, r)} for r in runs]
 
 
 @router.get("/imports/{run_id}", response=responses({200: ImportRunDetailOut}, 403, 404))
-def get_import(request: HttpRequest, run_id: Id) -> dict[str, Any]:
+def get_import(request: AuthenticatedRequest, run_id: Id) -> dict[str, Any]:
     """One import run: status, counts, what was detected, the first rejected rows."""
     return _detail(request, import_run_get(user=request.user, run_id=run_id))

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router
 
 from bankcrm.api import schemas as s
+from bankcrm.core.permissions import AuthenticatedRequest
 from bankcrm.insights.selectors import Period, dashboard
 
 router = Router(tags=["kpis"])
 
 
 @router.get("/kpis", response=s.responses({200: s.KpiOut}))
-def kpis(request: HttpRequest, months: int = 12) -> dict[str, Any]:
+def kpis(request: AuthenticatedRequest, months: int = 12) -> dict[str, Any]:
     today = timezone.localdate()
     months = max(1, min(months, 36))
     d = dashboard(user=request.user, period=Period.last_months(months, today), today=today)

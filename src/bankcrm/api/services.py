@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from bankcrm.api.models import ApiToken
 from bankcrm.core.audit import audit_record
-from bankcrm.core.models import AuditAction
+from bankcrm.core.models import AuditAction, User
 
 
 @transaction.atomic
-def token_create(*, user: Any, name: str, days: int | None = 90) -> tuple[ApiToken, str]:
+def token_create(*, user: User, name: str, days: int | None = 90) -> tuple[ApiToken, str]:
     """Create a token; the raw value is returned once and never stored."""
     raw, prefix, key_hash = ApiToken.generate()
     expires = timezone.now() + dt.timedelta(days=days) if days else None
@@ -28,7 +27,7 @@ def token_create(*, user: Any, name: str, days: int | None = 90) -> tuple[ApiTok
 
 
 @transaction.atomic
-def token_revoke(*, user: Any, token: ApiToken) -> ApiToken:
+def token_revoke(*, user: User, token: ApiToken) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])

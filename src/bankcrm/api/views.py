@@ -6,7 +6,7 @@ from typing import cast
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from bankcrm.api.models import ApiToken
 from bankcrm.api.services import token_create, token_revoke
 from bankcrm.core.models import User
+from bankcrm.core.permissions import AuthenticatedRequest
 
 
 class TokenForm(forms.Form):
@@ -28,7 +29,7 @@ class TokenForm(forms.Form):
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def token_list_view(request: HttpRequest) -> HttpResponse:
+def token_list_view(request: AuthenticatedRequest) -> HttpResponse:
     form = TokenForm(request.POST or None)
     raw = None
     if request.method == "POST" and form.is_valid():
@@ -42,7 +43,7 @@ def token_list_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+def token_revoke_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     try:
         token = ApiToken.objects.get(pk=pk, user=cast(User, request.user))
     except ApiToken.DoesNotExist:

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bankcrm.core.models import User
+
 import contextvars
 import datetime as dt
 from dataclasses import dataclass
@@ -67,7 +72,7 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
 
 def audit_record(
     *,
-    actor: Any,
+    actor: User | None,
     action: str,
     obj: models.Model | None = None,
     object_type: str = "",

@@ -5,13 +5,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-from typing import IO, Any
+from typing import IO
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from bankcrm.core.audit import audit_record
-from bankcrm.core.models import AuditAction, AuditEvent
+from bankcrm.core.models import AuditAction, AuditEvent, User
 from bankcrm.core.selectors import audit_event_list
 
 EXPORT_FORMATS = ("csv", "jsonl")
@@ -56,7 +56,7 @@ def audit_export(
     out: IO[str],
     *,
     fmt: str,
-    actor: Any,
+    actor: User | None,
     since: dt.date | None = None,
     until: dt.date | None = None,
     customer: int | None = None,

@@ -9,6 +9,11 @@ refuses a file that does not match its manifest and, once done, checks every tab
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bankcrm.core.models import User
+
 import contextlib
 import hashlib
 import json
@@ -104,7 +109,7 @@ def manifest_path_for(path: Path) -> Path:
 # -- backup ---------------------------------------------------------------------------------
 
 
-def backup_create(*, path: Path, actor: Any = None) -> BackupResult:
+def backup_create(*, path: Path, actor: User | None = None) -> BackupResult:
     """Write a backup of the configured database to ``path``, and its manifest next to it.
 
     The audit event of the backup is committed before the snapshot is taken, so the backup

@@ -14,6 +14,11 @@ process) is done by the next one: every seal chains all committed unsealed event
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bankcrm.core.models import User
+
 import datetime as dt
 import hashlib
 import hmac
@@ -287,7 +292,7 @@ def _check_earlier_head(result: Verification) -> None:
     ) % {"when": f"{earlier.at:%Y-%m-%d %H:%M}", "seq": earlier.head_seq}
 
 
-def verification_record(*, result: Verification, actor: Any) -> AuditVerification:
+def verification_record(*, result: Verification, actor: User | None) -> AuditVerification:
     """Keep a check's result (its head anchors the next check)."""
     from bankcrm.core.audit import audit_record
     from bankcrm.core.models import AuditAction
@@ -320,7 +325,7 @@ class PurgeRefused(Exception):
 
 
 def audit_purge(
-    *, before: dt.date, archive: Path, actor: Any, now: dt.datetime | None = None
+    *, before: dt.date, archive: Path, actor: User | None, now: dt.datetime | None = None
 ) -> AuditPurge | None:
     """Archive, then remove, the oldest events: those before ``before``, never any younger than
     BANKCRM_AUDIT_RETENTION_DAYS. Only an intact chain is purged, and only its head: the events

@@ -61,7 +61,7 @@ def session_list() -> list[StaffSession]:
 
 
 @transaction.atomic
-def session_end(*, actor: Any, ref: str) -> bool:
+def session_end(*, actor: User, ref: str) -> bool:
     """End the session ``ref`` names (its user must log in again); audited."""
     for s in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
         if _ref(s.session_key) != ref:

@@ -4,9 +4,9 @@ in BANKCRM_2FA_REQUIRED_ROLES and optional for everyone else."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
@@ -17,17 +17,18 @@ from django.utils.translation import gettext as _
 
 from bankcrm.core import totp
 from bankcrm.core.audit import audit_record
-from bankcrm.core.models import AuditAction, TotpDevice
+from bankcrm.core.models import AuditAction, TotpDevice, User
+from bankcrm.core.permissions import AuthenticatedRequest
 from bankcrm.core.security import client_ip, login_failure_record
 
 SESSION_VERIFIED = "_bankcrm_2fa"
 ISSUER = "Bank CRM"
 
 
-def two_factor_required(user: Any) -> bool:
-    if not getattr(user, "is_authenticated", False):
+def two_factor_required(user: User | AnonymousUser) -> bool:
+    if not isinstance(user, User):
         return False
-    if getattr(user, "role", None) in settings.BANKCRM_2FA_REQUIRED_ROLES:
+    if user.role in settings.BANKCRM_2FA_REQUIRED_ROLES:
         return True
     return TotpDevice.objects.filter(user=user, confirmed_at__isnull=False).exists()
 
@@ -43,7 +44,7 @@ def two_factor_satisfied(request: HttpRequest) -> bool:
     return not required
 
 
-def device_for(user: Any) -> TotpDevice:
+def device_for(user: User) -> TotpDevice:
     """The user's authenticator; a new unconfirmed one (fresh secret) if there is none."""
     device, _created = TotpDevice.objects.get_or_create(
         user=user, defaults={"secret": totp.new_secret()}
@@ -56,7 +57,7 @@ def provisioning_uri(device: TotpDevice) -> str:
 
 
 @transaction.atomic
-def totp_verify(*, request: HttpRequest, code: str) -> bool:
+def totp_verify(*, request: AuthenticatedRequest, code: str) -> bool:
     """Check ``code`` for the logged-in user; confirms a new authenticator on its first code.
 
     A code is accepted once (its time step must be later than the last one used). A wrong

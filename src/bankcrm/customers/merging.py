@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from bankcrm.core.audit import audit_record, snapshot
-from bankcrm.core.models import AuditAction
+from bankcrm.core.models import AuditAction, User
 from bankcrm.core.pii import mask_changes
 from bankcrm.customers.models import Customer, CustomerAlias, DuplicateDismissal, IdType
 
@@ -219,7 +219,9 @@ def _unique_sets(model: type[models.Model], fk: str) -> list[list[str]]:
 
 
 @transaction.atomic
-def customer_merge(*, survivor: Customer, merged: Customer, actor: Any, reason: str) -> MergeResult:
+def customer_merge(
+    *, survivor: Customer, merged: Customer, actor: User, reason: str
+) -> MergeResult:
     """Merge ``merged`` into ``survivor``: move its records, keep its numbers as aliases."""
     if not reason.strip():
         raise MergeRefused(_("Give the reason for the merge."), code="reason")
@@ -302,7 +304,7 @@ def customer_merge(*, survivor: Customer, merged: Customer, actor: Any, reason: 
     return MergeResult(survivor, merged_no, moved, dropped, filled)
 
 
-def duplicate_dismiss(*, a: Customer, b: Customer, actor: Any, reason: str) -> DuplicateDismissal:
+def duplicate_dismiss(*, a: Customer, b: Customer, actor: User, reason: str) -> DuplicateDismissal:
     """Record that two records are different people; the pair is no longer proposed."""
     if not reason.strip():
         raise MergeRefused(_("Give the reason for the decision."), code="reason")

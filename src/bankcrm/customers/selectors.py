@@ -7,7 +7,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, F, Max, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
@@ -16,8 +16,13 @@ from django.http import Http404
 from bankcrm.core.crypto import blind_index
 from bankcrm.core.models import Branch, User
 from bankcrm.core.pagination import Page, SortKey, keyset_page
-from bankcrm.core.roles import CUSTOMER_SCOPE, Scope
+from bankcrm.core.permissions import scoped, user_scope
+from bankcrm.core.roles import Scope
 from bankcrm.core.validators import CENT
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
 from bankcrm.customers.models import (
     TIER_THRESHOLDS,
     ConsentEvent,
@@ -29,45 +34,19 @@ from bankcrm.customers.models import (
 )
 
 
-def branch_ids_under(branch_id: int) -> list[int]:
-    """The branch and all branches below it in the hierarchy."""
-    children: dict[int | None, list[int]] = {}
-    for bid, parent in Branch.objects.values_list("id", "parent_id"):
-        children.setdefault(parent, []).append(bid)
-    out, stack = [], [branch_id]
-    while stack:
-        bid = stack.pop()
-        out.append(bid)
-        stack.extend(children.get(bid, []))
-    return out
-
-
-def customers_visible_to(user: Any) -> QuerySet[Customer]:
+def customers_visible_to(user: User | AnonymousUser | None) -> QuerySet[Customer]:
     """All customers `user` may read; deny by default for unknown roles."""
-    if not getattr(user, "is_authenticated", False):
-        return Customer.objects.none()
-    scope = CUSTOMER_SCOPE.get(user.role)
-    qs = Customer.objects.all()
-    if scope == Scope.ALL:
-        return qs
-    if scope == Scope.OWN:
-        return qs.filter(rm_id=user.pk)
-    if scope == Scope.BRANCH and user.branch_id:
-        return qs.filter(branch_id__in=branch_ids_under(user.branch_id))
-    return Customer.objects.none()
+    return scoped(Customer.objects.all(), user)
 
 
-def branches_visible_to(user: Any) -> QuerySet[Branch]:
+def branches_visible_to(user: User) -> QuerySet[Branch]:
     """The branches a user's customers can be in: what a branch filter may offer them."""
-    scope = CUSTOMER_SCOPE.get(getattr(user, "role", ""))
-    if scope == Scope.ALL:
-        return Branch.objects.all()
-    if scope == Scope.BRANCH and user.branch_id:
-        return Branch.objects.filter(pk__in=branch_ids_under(user.branch_id))
-    return Branch.objects.filter(pk__in=customers_visible_to(user).values("branch_id"))
+    if user_scope(user) == Scope.OWN:
+        return Branch.objects.filter(pk__in=customers_visible_to(user).values("branch_id"))
+    return scoped(Branch.objects.all(), user, rm="pk", branch="pk")
 
 
-def customer_get(*, user: Any, customer_id: int) -> Customer:
+def customer_get(*, user: User, customer_id: int) -> Customer:
     """One customer within scope, or 404 — never 403, so existence does not leak."""
     try:
         return customers_visible_to(user).select_related("branch", "rm").get(pk=customer_id)
@@ -143,7 +122,7 @@ def _search_q(q: str, base: QuerySet[Customer] | None = None) -> Q:
     return Q(name_zh__icontains=q) | Q(name_en__icontains=q)
 
 
-def customer_search_queryset(*, user: Any, filters: CustomerFilters) -> QuerySet[Customer]:
+def customer_search_queryset(*, user: User, filters: CustomerFilters) -> QuerySet[Customer]:
     qs = customers_visible_to(user)
     if filters.q.strip():
         qs = qs.filter(_search_q(filters.q, qs))
@@ -199,7 +178,7 @@ def _score_q(filters: CustomerFilters) -> Q:
 
 
 def customer_list(
-    *, user: Any, filters: CustomerFilters, cursor: str | None = None, size: int = 25
+    *, user: User, filters: CustomerFilters, cursor: str | None = None, size: int = 25
 ) -> Page:
     qs = customer_search_queryset(user=user, filters=filters).select_related("branch", "rm")
     sort = SORTS.get(filters.sort, SORTS["customer_no"])
@@ -285,7 +264,7 @@ class Customer360:
 
 
 def customer_360(
-    *, user: Any, customer_id: int, months: int = 36, today: dt.date | None = None
+    *, user: User, customer_id: int, months: int = 36, today: dt.date | None = None
 ) -> Customer360:
     """Everything about one customer in a fixed number of queries, whatever their history."""
     from bankcrm.banking.models import (
@@ -380,14 +359,6 @@ def customer_360(
     )
 
 
-def staff_visible_to(user: Any) -> QuerySet[User]:
+def staff_visible_to(user: User) -> QuerySet[User]:
     """Staff a user may pick in filters: RMs within their scope."""
-    qs = User.objects.filter(is_active=True, role="rm")
-    scope = CUSTOMER_SCOPE.get(getattr(user, "role", ""))
-    if scope == Scope.OWN:
-        return qs.filter(pk=user.pk)
-    if scope == Scope.BRANCH and user.branch_id:
-        return qs.filter(branch_id__in=branch_ids_under(user.branch_id))
-    if scope == Scope.ALL:
-        return qs
-    return qs.none()
+    return scoped(User.objects.filter(is_active=True, role="rm"), user, rm="pk")

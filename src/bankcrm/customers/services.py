@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -13,9 +13,10 @@ from django.utils.translation import gettext as _
 
 from bankcrm.core.audit import audit_record, diff, snapshot
 from bankcrm.core.concurrency import check_version
-from bankcrm.core.models import AuditAction
+from bankcrm.core.models import AuditAction, User
+from bankcrm.core.permissions import require_role
 from bankcrm.core.pii import mask_changes
-from bankcrm.core.roles import CAN_EDIT_CUSTOMERS, CAN_REVEAL_PII, has_role
+from bankcrm.core.roles import CAN_EDIT_CUSTOMERS, CAN_REVEAL_PII
 from bankcrm.core.validators import normalize_mobile, normalize_resident_id
 from bankcrm.customers.models import ConsentEvent, Customer, IdType, RmAssignment
 
@@ -65,11 +66,6 @@ def _normalise(customer: Customer) -> None:
         )
 
 
-def _require_edit(actor: Any) -> None:
-    if not has_role(actor, CAN_EDIT_CUSTOMERS):
-        raise PermissionDenied(_("Your role may not change customer data."))
-
-
 def _record_assignment(customer: Customer, reason: str) -> None:
     today = timezone.localdate()
     RmAssignment.objects.filter(customer=customer, ended_on__isnull=True).update(ended_on=today)
@@ -79,8 +75,8 @@ def _record_assignment(customer: Customer, reason: str) -> None:
 
 
 @transaction.atomic
-def customer_create(*, actor: Any, data: dict[str, Any]) -> Customer:
-    _require_edit(actor)
+def customer_create(*, actor: User, data: dict[str, Any]) -> Customer:
+    require_role(actor, CAN_EDIT_CUSTOMERS, _("Your role may not change customer data."))
     customer = Customer(**{k: v for k, v in data.items() if k in EDITABLE_FIELDS + ["customer_no"]})
     _normalise(customer)
     customer.full_clean()
@@ -98,14 +94,14 @@ def customer_create(*, actor: Any, data: dict[str, Any]) -> Customer:
 
 @transaction.atomic
 def customer_update(
-    *, actor: Any, customer: Customer, data: dict[str, Any], version: int | None = None
+    *, actor: User, customer: Customer, data: dict[str, Any], version: int | None = None
 ) -> Customer:
     """Apply `data` to `customer`; validates everything first so nothing is half-saved.
 
     `version`: the version the edit started from (a form a person had open); a stale one
     raises ConcurrentEdit. Without it (imports, internal callers) the change is applied.
     """
-    _require_edit(actor)
+    require_role(actor, CAN_EDIT_CUSTOMERS, _("Your role may not change customer data."))
     # The row lock makes concurrent writers queue here, so each reads the version and the
     # values the previous one committed: no lost update, and every change gets its own +1.
     locked = Customer.objects.select_for_update().get(pk=customer.pk)
@@ -141,10 +137,9 @@ CONSENT_TICK = dt.timedelta(microseconds=1)
 
 
 @transaction.atomic
-def customer_reveal(*, actor: Any, customer: Customer, field: str, reason: str) -> str:
+def customer_reveal(*, actor: User, customer: Customer, field: str, reason: str) -> str:
     """Return an unmasked identifier, recording who asked, why, and when."""
-    if not has_role(actor, CAN_REVEAL_PII):
-        raise PermissionDenied(_("Your role may not reveal personal identifiers."))
+    require_role(actor, CAN_REVEAL_PII, _("Your role may not reveal personal identifiers."))
     if field not in REVEALABLE:
         raise ValidationError({"field": _("This field cannot be revealed.")})
     reason = (reason or "").strip()
@@ -161,7 +156,7 @@ def customer_reveal(*, actor: Any, customer: Customer, field: str, reason: str) 
     return str(getattr(customer, field))
 
 
-def customer_viewed(*, actor: Any, customer: Customer, purpose: str = "customer 360") -> None:
+def customer_viewed(*, actor: User, customer: Customer, purpose: str = "customer 360") -> None:
     """Record a view of a customer's full profile."""
     audit_record(
         actor=actor,
@@ -175,7 +170,7 @@ def customer_viewed(*, actor: Any, customer: Customer, purpose: str = "customer 
 @transaction.atomic
 def consent_record(
     *,
-    actor: Any,
+    actor: User,
     customer: Customer,
     purpose: str,
     channel: str,
@@ -190,7 +185,7 @@ def consent_record(
     channel. Two events at one instant would break the (customer, purpose, channel,
     recorded_at) key that imports upsert by, and "the latest event" would depend on ids.
     """
-    _require_edit(actor)
+    require_role(actor, CAN_EDIT_CUSTOMERS, _("Your role may not change customer data."))
     # NO KEY UPDATE: serialises consent writers (and customer edits) for this customer without
     # blocking other rows that merely reference it (tasks, interactions) from being inserted.
     Customer.objects.select_for_update(no_key=True).only("pk").get(pk=customer.pk)

@@ -6,9 +6,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
@@ -17,6 +16,7 @@ from bankcrm.banking.models import Account
 from bankcrm.core.audit import audit_record
 from bankcrm.core.masking import mask_mobile, mask_resident_id
 from bankcrm.core.models import AuditAction
+from bankcrm.core.permissions import AuthenticatedRequest, role_required
 from bankcrm.core.roles import CAN_MERGE_CUSTOMERS, CAN_VIEW_DUPLICATES, has_role
 from bankcrm.customers.merging import (
     Candidate,
@@ -44,9 +44,8 @@ def _shown(candidate: Candidate) -> list[str]:
 
 @login_required
 @require_safe
-def duplicate_list_view(request: HttpRequest) -> HttpResponse:
-    if not has_role(request.user, CAN_VIEW_DUPLICATES):
-        raise PermissionDenied
+@role_required(CAN_VIEW_DUPLICATES)
+def duplicate_list_view(request: AuthenticatedRequest) -> HttpResponse:
     candidates = duplicate_candidates(limit=200)
     audit_record(
         actor=request.user,
@@ -87,9 +86,8 @@ def duplicate_list_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def merge_view(request: HttpRequest) -> HttpResponse:
-    if not has_role(request.user, CAN_MERGE_CUSTOMERS):
-        raise PermissionDenied
+@role_required(CAN_MERGE_CUSTOMERS)
+def merge_view(request: AuthenticatedRequest) -> HttpResponse:
     try:
         survivor = Customer.objects.get(pk=int(request.POST.get("survivor", "")))
         merged = Customer.objects.get(pk=int(request.POST.get("merged", "")))
@@ -115,9 +113,8 @@ def merge_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def dismiss_view(request: HttpRequest) -> HttpResponse:
-    if not has_role(request.user, CAN_MERGE_CUSTOMERS):
-        raise PermissionDenied
+@role_required(CAN_MERGE_CUSTOMERS)
+def dismiss_view(request: AuthenticatedRequest) -> HttpResponse:
     try:
         a = Customer.objects.get(pk=int(request.POST.get("first", "")))
         b = Customer.objects.get(pk=int(request.POST.get("second", "")))

@@ -9,14 +9,15 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from bankcrm.core.concurrency import ConcurrentEdit
+from bankcrm.core.permissions import AuthenticatedRequest, role_required
 from bankcrm.core.pii import mask_field
 from bankcrm.core.roles import CAN_EDIT_CUSTOMERS, CAN_LOG_INTERACTIONS, CAN_REVEAL_PII, has_role
 from bankcrm.customers import selectors, services
@@ -73,7 +74,7 @@ def filters_from_query(q: QueryDict) -> selectors.CustomerFilters:
 
 @login_required
 @require_safe
-def customer_list_view(request: HttpRequest) -> HttpResponse:
+def customer_list_view(request: AuthenticatedRequest) -> HttpResponse:
     filters = filters_from_query(request.GET)
     page = selectors.customer_list(
         user=request.user, filters=filters, cursor=request.GET.get("cursor") or None
@@ -119,7 +120,7 @@ def customer_list_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_safe
-def customer_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+def customer_detail_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     c360 = selectors.customer_360(user=request.user, customer_id=pk, today=timezone.localdate())
     services.customer_viewed(actor=request.user, customer=c360.customer)
     from bankcrm.banking.models import Channel
@@ -163,21 +164,20 @@ def customer_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "customers/detail.html", context)
 
 
-def _form_rm_queryset(request: HttpRequest) -> Any:
+def _form_rm_queryset(request: AuthenticatedRequest) -> Any:
     return selectors.staff_visible_to(request.user)
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def customer_create_view(request: HttpRequest) -> HttpResponse:
-    if not has_role(request.user, CAN_EDIT_CUSTOMERS):
-        raise PermissionDenied
+@role_required(CAN_EDIT_CUSTOMERS)
+def customer_create_view(request: AuthenticatedRequest) -> HttpResponse:
     form = CustomerForm(
         request.POST or None,
         rm_queryset=_form_rm_queryset(request),
         initial={
             "onboarded_on": timezone.localdate(),
-            "branch": request.user.branch_id,  # type: ignore[union-attr]
+            "branch": request.user.branch_id,
             "rm": request.user.pk,
         },
     )
@@ -194,10 +194,9 @@ def customer_create_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def customer_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
+@role_required(CAN_EDIT_CUSTOMERS)
+def customer_edit_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     customer = selectors.customer_get(user=request.user, customer_id=pk)
-    if not has_role(request.user, CAN_EDIT_CUSTOMERS):
-        raise PermissionDenied
     form = CustomerForm(
         request.POST or None, instance=customer, rm_queryset=_form_rm_queryset(request)
     )
@@ -221,7 +220,7 @@ def customer_edit_view(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "customers/form.html", {"form": form, "customer": customer})
 
 
-def _edit_conflict(request: HttpRequest, pk: int, exc: ConcurrentEdit) -> HttpResponse:
+def _edit_conflict(request: AuthenticatedRequest, pk: int, exc: ConcurrentEdit) -> HttpResponse:
     """409 with the person's input kept, the saved value shown beside each field that differs,
     and the current version in the form, so that saving again is a deliberate choice."""
     current = selectors.customer_get(user=request.user, customer_id=pk)
@@ -262,10 +261,9 @@ def _shown(name: str, value: Any) -> str:
 
 @login_required
 @require_POST
-def customer_reveal_view(request: HttpRequest, pk: int) -> HttpResponse:
+@role_required(CAN_REVEAL_PII)
+def customer_reveal_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     customer = selectors.customer_get(user=request.user, customer_id=pk)
-    if not has_role(request.user, CAN_REVEAL_PII):
-        raise PermissionDenied
     form = RevealForm(request.POST)
     value = None
     label = ""
@@ -290,10 +288,9 @@ def customer_reveal_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def consent_record_view(request: HttpRequest, pk: int) -> HttpResponse:
+@role_required(CAN_EDIT_CUSTOMERS)
+def consent_record_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     customer = selectors.customer_get(user=request.user, customer_id=pk)
-    if not has_role(request.user, CAN_EDIT_CUSTOMERS):
-        raise PermissionDenied
     form = ConsentForm(request.POST)
     errors: list[str] = []
     if form.is_valid():

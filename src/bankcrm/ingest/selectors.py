@@ -4,23 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
+from bankcrm.core.models import User
+from bankcrm.core.permissions import require_role
 from bankcrm.core.pii import mask_field
-from bankcrm.core.roles import CAN_VIEW_IMPORTS, has_role
+from bankcrm.core.roles import CAN_VIEW_IMPORTS
 from bankcrm.ingest.models import ImportRun
 from bankcrm.ingest.specs import KINDS
 
 
-def import_runs_visible_to(user: Any) -> QuerySet[ImportRun]:
-    if not has_role(user, CAN_VIEW_IMPORTS):
-        raise PermissionDenied
+def import_runs_visible_to(user: User) -> QuerySet[ImportRun]:
+    require_role(user, CAN_VIEW_IMPORTS)
     return ImportRun.objects.select_related("created_by")
 
 
-def import_run_get(*, user: Any, run_id: int) -> ImportRun:
+def import_run_get(*, user: User, run_id: int) -> ImportRun:
     return get_object_or_404(import_runs_visible_to(user), pk=run_id)
 
 

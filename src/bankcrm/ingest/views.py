@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from bankcrm.core.permissions import AuthenticatedRequest, require_role
 from bankcrm.core.roles import CAN_IMPORT, has_role
 from bankcrm.ingest.engine import error_report_path
 from bankcrm.ingest.forms import ImportForm
@@ -48,13 +48,12 @@ def _mapping_from_upload(upload: Any) -> Mapping:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def import_list_view(request: HttpRequest) -> HttpResponse:
+def import_list_view(request: AuthenticatedRequest) -> HttpResponse:
     runs = import_runs_visible_to(request.user)
     can_import = has_role(request.user, CAN_IMPORT)
     form = ImportForm()
     if request.method == "POST":
-        if not can_import:
-            raise PermissionDenied
+        require_role(request.user, CAN_IMPORT)
         form = ImportForm(request.POST, request.FILES)
         if form.is_valid():
             kind = KINDS[form.cleaned_data["kind"]]
@@ -97,7 +96,7 @@ def import_list_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_safe
-def import_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+def import_detail_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     run = import_run_get(user=request.user, run_id=pk)
     errors = import_run_errors(run)
     return render(
@@ -115,7 +114,7 @@ def import_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_safe
-def import_progress_view(request: HttpRequest, pk: int) -> HttpResponse:
+def import_progress_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     run = import_run_get(user=request.user, run_id=pk)
     response = render(
         request, "ingest/_progress.html", {"run": run, "progress": progress_read(run.pk)}
@@ -146,7 +145,7 @@ def _report_chunks(run: ImportRun, path: Path, size: int = 1 << 16) -> Iterator[
 
 @login_required
 @require_safe
-def import_report_view(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+def import_report_view(request: AuthenticatedRequest, pk: int) -> StreamingHttpResponse:
     run = import_run_get(user=request.user, run_id=pk)
     path = error_report_path(run.pk)
     if not path.exists():

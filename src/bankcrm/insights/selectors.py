@@ -7,13 +7,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, Count, DecimalField, Max, Q, QuerySet, Sum, Value, When
+from django.db.models import Case, Count, DecimalField, Max, Q, Sum, Value, When
 
 from bankcrm.analytics import kpi
-from bankcrm.core.roles import CUSTOMER_SCOPE, Scope
+from bankcrm.core.models import User
+from bankcrm.core.permissions import scoped
 from bankcrm.core.validators import CENT
 from bankcrm.customers.models import TIER_THRESHOLDS, CustomerStatus, WealthTier
-from bankcrm.customers.selectors import branch_ids_under, customers_visible_to, month_starts
+from bankcrm.customers.selectors import customers_visible_to, month_starts
 from bankcrm.insights.models import AumMonthly, HoldingsSummary
 
 
@@ -52,19 +53,7 @@ def _tier_case() -> Case:
     return Case(*whens, default=Value(str(WealthTier.MASS)))
 
 
-def _scoped_summary(qs: QuerySet[Any], user: Any) -> QuerySet[Any]:
-    """Rows of a (branch, RM) summary that fall within the user's scope."""
-    scope = CUSTOMER_SCOPE.get(getattr(user, "role", ""))
-    if scope == Scope.OWN:
-        return qs.filter(rm_id=user.pk)
-    if scope == Scope.BRANCH and user.branch_id:
-        return qs.filter(branch_id__in=branch_ids_under(user.branch_id))
-    if scope == Scope.ALL:
-        return qs
-    return qs.none()
-
-
-def dashboard(*, user: Any, period: Period, today: dt.date) -> Dashboard:
+def dashboard(*, user: User, period: Period, today: dt.date) -> Dashboard:
     """All dashboard figures for what `user` may see, in a fixed number of queries."""
     qs = customers_visible_to(user)
     open_qs = qs.exclude(status=CustomerStatus.CLOSED)
@@ -96,8 +85,8 @@ def dashboard(*, user: Any, period: Period, today: dt.date) -> Dashboard:
     )
     latest = AumMonthly.objects.aggregate(m=Max("month"))["m"]
     starts = month_starts(min(latest, today) if latest else today, 24)
-    summary = _scoped_summary(AumMonthly.objects.filter(month__gte=starts[0]), user)
-    held = _scoped_summary(HoldingsSummary.objects.all(), user).aggregate(
+    summary = scoped(AumMonthly.objects.filter(month__gte=starts[0]), user)
+    held = scoped(HoldingsSummary.objects.all(), user).aggregate(
         customers=Sum("customers"), holdings=Sum("holdings")
     )
     by_month = dict(
@@ -166,7 +155,7 @@ def latest_run() -> Any:
     return AnalyticsRun.objects.filter(status=RunStatus.SUCCEEDED).order_by("-pk").first()
 
 
-def at_risk_worklist(*, user: Any, limit: int = 50) -> tuple[Any, list[Any]]:
+def at_risk_worklist(*, user: User, limit: int = 50) -> tuple[Any, list[Any]]:
     """Customers in scope from the newest run, highest value at risk (CLV × churn) first."""
     from bankcrm.insights.models import CustomerScore
 
@@ -201,7 +190,7 @@ class SegmentKpi:
     value_at_risk: Decimal | None
 
 
-def segment_kpis(*, user: Any, by: str = "segment") -> tuple[Any, list[SegmentKpi]]:
+def segment_kpis(*, user: User, by: str = "segment") -> tuple[Any, list[SegmentKpi]]:
     """Counts, AUM, mean CLV, mean churn risk and value at risk per segment of the newest run,
     over the customers in the user's scope (one query)."""
     from django.db.models import Avg

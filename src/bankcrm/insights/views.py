@@ -6,13 +6,13 @@ import datetime as dt
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from bankcrm.core.permissions import AuthenticatedRequest, role_required
 from bankcrm.core.roles import CAN_LOG_INTERACTIONS, has_role
 from bankcrm.customers.selectors import customer_get
 from bankcrm.insights.labels import SEGMENTS, STAGES
@@ -24,7 +24,7 @@ from bankcrm.web.charts import bar_chart, line_chart, scatter_chart
 
 @login_required
 @require_safe
-def at_risk_view(request: HttpRequest) -> HttpResponse:
+def at_risk_view(request: AuthenticatedRequest) -> HttpResponse:
     run, rows = at_risk_worklist(user=request.user)
     return render(
         request,
@@ -42,10 +42,9 @@ def at_risk_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def retention_task_view(request: HttpRequest, pk: int) -> HttpResponse:
+@role_required(CAN_LOG_INTERACTIONS)
+def retention_task_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     customer = customer_get(user=request.user, customer_id=pk)
-    if not has_role(request.user, CAN_LOG_INTERACTIONS):
-        raise PermissionDenied
     score = latest_score(customer_id=customer.pk)
     reasons = score.churn_reasons if score else []
     zh = (request.LANGUAGE_CODE or "").startswith("zh")
@@ -61,14 +60,14 @@ def retention_task_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_safe
-def run_list_view(request: HttpRequest) -> HttpResponse:
+def run_list_view(request: AuthenticatedRequest) -> HttpResponse:
     runs = AnalyticsRun.objects.all()[:50]
     return render(request, "insights/runs.html", {"runs": runs})
 
 
 @login_required
 @require_safe
-def run_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
+def run_detail_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The model report of one run: AUC, calibration, lift, importances, segments, CLV."""
     run = get_object_or_404(AnalyticsRun, pk=pk)
     m = run.metrics or {}

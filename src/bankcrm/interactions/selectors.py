@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.http import Http404
 
+from bankcrm.core.models import User
 from bankcrm.customers.models import Customer
 from bankcrm.customers.selectors import customers_visible_to
 from bankcrm.interactions.models import Interaction, Task, TaskStatus
@@ -23,7 +22,7 @@ def timeline(*, customer: Customer, limit: int = 30) -> tuple[list[Interaction],
     return interactions, tasks
 
 
-def task_get(*, user: Any, task_id: int) -> Task:
+def task_get(*, user: User, task_id: int) -> Task:
     try:
         return Task.objects.select_related("customer").get(
             pk=task_id, customer__in=customers_visible_to(user)
@@ -32,7 +31,7 @@ def task_get(*, user: Any, task_id: int) -> Task:
         raise Http404("No such task") from None
 
 
-def open_tasks_for(*, user: Any, limit: int = 200) -> list[Task]:
+def open_tasks_for(*, user: User, limit: int = 200) -> list[Task]:
     return list(
         Task.objects.filter(
             assignee_id=user.pk,

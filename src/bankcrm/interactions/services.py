@@ -5,35 +5,30 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bankcrm.core.audit import audit_record, diff, snapshot
 from bankcrm.core.concurrency import check_version
-from bankcrm.core.models import AuditAction
-from bankcrm.core.roles import CAN_LOG_INTERACTIONS, has_role
+from bankcrm.core.models import AuditAction, User
+from bankcrm.core.permissions import require_role
+from bankcrm.core.roles import CAN_LOG_INTERACTIONS
 from bankcrm.customers.models import Customer
 from bankcrm.interactions.models import Interaction, Task, TaskStatus
-
-
-def _require_log(actor: Any) -> None:
-    if not has_role(actor, CAN_LOG_INTERACTIONS):
-        raise PermissionDenied(_("Your role may not add to a customer's timeline."))
 
 
 @transaction.atomic
 def interaction_create(
     *,
-    actor: Any,
+    actor: User,
     customer: Customer,
     kind: str,
     subject: str,
     notes: str = "",
     occurred_at: dt.datetime | None = None,
 ) -> Interaction:
-    _require_log(actor)
+    require_role(actor, CAN_LOG_INTERACTIONS, _("Your role may not add to a customer's timeline."))
     interaction = Interaction(
         customer=customer,
         staff=actor,
@@ -57,14 +52,14 @@ def interaction_create(
 @transaction.atomic
 def task_create(
     *,
-    actor: Any,
+    actor: User,
     customer: Customer,
     title: str,
     due_on: dt.date,
     notes: str = "",
     assignee: Any = None,
 ) -> Task:
-    _require_log(actor)
+    require_role(actor, CAN_LOG_INTERACTIONS, _("Your role may not add to a customer's timeline."))
     task = Task(
         customer=customer,
         assignee=assignee or customer.rm or actor,
@@ -86,13 +81,13 @@ def task_create(
 
 
 @transaction.atomic
-def task_set_status(*, actor: Any, task: Task, status: str, version: int | None = None) -> Task:
+def task_set_status(*, actor: User, task: Task, status: str, version: int | None = None) -> Task:
     """Set a task's status; every call is recorded, even one that sets the same status again.
 
     `version`: the version the person saw; a stale one raises ConcurrentEdit. Without it
     the status is set whatever happened in between.
     """
-    _require_log(actor)
+    require_role(actor, CAN_LOG_INTERACTIONS, _("Your role may not add to a customer's timeline."))
     # Concurrent writers queue on the row lock, so each change gets its own version and audit.
     locked = Task.objects.select_for_update().get(pk=task.pk)
     check_version(obj=locked, version=version)

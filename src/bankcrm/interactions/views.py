@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_POST, require_safe
 
 from bankcrm.core.concurrency import ConcurrentEdit
+from bankcrm.core.permissions import AuthenticatedRequest, role_required
 from bankcrm.core.roles import CAN_LOG_INTERACTIONS, has_role
 from bankcrm.customers.models import Customer
 from bankcrm.customers.selectors import customer_get
@@ -44,10 +44,9 @@ def _form_errors(form: InteractionForm | TaskForm | TaskStatusForm) -> list[str]
 
 @login_required
 @require_POST
-def interaction_create_view(request: HttpRequest, pk: int) -> HttpResponse:
+@role_required(CAN_LOG_INTERACTIONS)
+def interaction_create_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     customer = customer_get(user=request.user, customer_id=pk)
-    if not has_role(request.user, CAN_LOG_INTERACTIONS):
-        raise PermissionDenied
     form = InteractionForm(request.POST)
     if not form.is_valid():
         return _timeline(request, customer, status=400, errors=_form_errors(form))
@@ -57,10 +56,9 @@ def interaction_create_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def task_create_view(request: HttpRequest, pk: int) -> HttpResponse:
+@role_required(CAN_LOG_INTERACTIONS)
+def task_create_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     customer = customer_get(user=request.user, customer_id=pk)
-    if not has_role(request.user, CAN_LOG_INTERACTIONS):
-        raise PermissionDenied
     form = TaskForm(request.POST)
     if not form.is_valid():
         return _timeline(request, customer, status=400, errors=_form_errors(form))
@@ -70,10 +68,9 @@ def task_create_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def task_status_view(request: HttpRequest, pk: int) -> HttpResponse:
+@role_required(CAN_LOG_INTERACTIONS)
+def task_status_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     task = selectors.task_get(user=request.user, task_id=pk)
-    if not has_role(request.user, CAN_LOG_INTERACTIONS):
-        raise PermissionDenied
     form = TaskStatusForm(request.POST)
     if not form.is_valid():
         return _timeline(request, task.customer, status=400, errors=_form_errors(form))
@@ -87,6 +84,6 @@ def task_status_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_safe
-def my_tasks_view(request: HttpRequest) -> HttpResponse:
+def my_tasks_view(request: AuthenticatedRequest) -> HttpResponse:
     tasks = selectors.open_tasks_for(user=request.user)
     return render(request, "interactions/my_tasks.html", {"tasks": tasks})

@@ -10,9 +10,8 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,14 +21,10 @@ from bankcrm.core import chain
 from bankcrm.core.audit import audit_record
 from bankcrm.core.audit_export import audit_export
 from bankcrm.core.models import AuditAction
-from bankcrm.core.roles import CAN_VIEW_AUDIT, has_role
+from bankcrm.core.permissions import AuthenticatedRequest, role_required
+from bankcrm.core.roles import CAN_VIEW_AUDIT
 from bankcrm.core.selectors import audit_event_list, chain_last_check, customer_access_list
 from bankcrm.customers.selectors import customer_get
-
-
-def _require_auditor(request: HttpRequest) -> None:
-    if not has_role(request.user, CAN_VIEW_AUDIT):
-        raise PermissionDenied
 
 
 def _filters(f: QueryDict) -> dict[str, Any]:
@@ -48,8 +43,8 @@ def _filters(f: QueryDict) -> dict[str, Any]:
 
 @login_required
 @require_safe
-def audit_view(request: HttpRequest) -> HttpResponse:
-    _require_auditor(request)
+@role_required(CAN_VIEW_AUDIT)
+def audit_view(request: AuthenticatedRequest) -> HttpResponse:
     f = request.GET
     page = Paginator(audit_event_list(**_filters(f)), 50).get_page(f.get("page"))
     query = f.copy()
@@ -69,9 +64,9 @@ def audit_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def audit_verify_view(request: HttpRequest) -> HttpResponse:
+@role_required(CAN_VIEW_AUDIT)
+def audit_verify_view(request: AuthenticatedRequest) -> HttpResponse:
     """Chain what is new, walk the whole chain and keep the result."""
-    _require_auditor(request)
     chain.chain_seal()
     result = chain.chain_verify()
     chain.verification_record(result=result, actor=request.user)
@@ -91,9 +86,9 @@ def audit_verify_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_safe
-def audit_export_view(request: HttpRequest) -> HttpResponse:
+@role_required(CAN_VIEW_AUDIT)
+def audit_export_view(request: AuthenticatedRequest) -> HttpResponse:
     """The filtered events as CSV, with their chain columns (the export is audited)."""
-    _require_auditor(request)
     filters = _filters(request.GET)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
@@ -111,9 +106,9 @@ def audit_export_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_safe
-def customer_access_view(request: HttpRequest, pk: int) -> HttpResponse:
+@role_required(CAN_VIEW_AUDIT)
+def customer_access_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """Who viewed, revealed or exported this customer's data: the PIPL access report."""
-    _require_auditor(request)
     customer = customer_get(user=request.user, customer_id=pk)
     events = customer_access_list(customer_id=customer.pk)
     audit_record(

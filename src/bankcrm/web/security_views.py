@@ -7,8 +7,7 @@ from typing import Any, cast
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
@@ -16,16 +15,12 @@ from django.views.decorators.http import require_POST, require_safe
 from bankcrm.api.models import ApiToken
 from bankcrm.api.services import token_revoke
 from bankcrm.core.models import TotpDevice
-from bankcrm.core.roles import CAN_MANAGE_SECURITY, Role, has_role
+from bankcrm.core.permissions import AuthenticatedRequest, role_required
+from bankcrm.core.roles import CAN_MANAGE_SECURITY, Role
 from bankcrm.core.selectors import chain_last_check
 from bankcrm.core.sessions import session_end, session_list
 
 DEVELOPMENT_KEY_PREFIX = "insecure-development-key"
-
-
-def _require_admin(request: HttpRequest) -> None:
-    if not has_role(request.user, CAN_MANAGE_SECURITY):
-        raise PermissionDenied
 
 
 def _settings_summary() -> list[tuple[str, str, bool]]:
@@ -101,8 +96,8 @@ def _settings_summary() -> list[tuple[str, str, bool]]:
 
 @login_required
 @require_safe
-def security_view(request: HttpRequest) -> HttpResponse:
-    _require_admin(request)
+@role_required(CAN_MANAGE_SECURITY)
+def security_view(request: AuthenticatedRequest) -> HttpResponse:
     tokens = ApiToken.objects.select_related("user").order_by("revoked_at", "-created_at")[:500]
     enrolled = set(
         TotpDevice.objects.filter(confirmed_at__isnull=False).values_list("user_id", flat=True)
@@ -119,8 +114,8 @@ def security_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def session_end_view(request: HttpRequest, ref: str) -> HttpResponse:
-    _require_admin(request)
+@role_required(CAN_MANAGE_SECURITY)
+def session_end_view(request: AuthenticatedRequest, ref: str) -> HttpResponse:
     if not session_end(actor=request.user, ref=ref):
         raise Http404("No such session")
     messages.success(request, _("The session was ended: its user must log in again."))
@@ -129,8 +124,8 @@ def session_end_view(request: HttpRequest, ref: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def token_revoke_any_view(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_admin(request)
+@role_required(CAN_MANAGE_SECURITY)
+def token_revoke_any_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     token = ApiToken.objects.filter(pk=pk).first()
     if token is None:
         raise Http404("No such token")

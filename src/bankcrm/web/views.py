@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from bankcrm.core import two_factor
+from bankcrm.core.permissions import AuthenticatedRequest
 from bankcrm.core.security import LockingAuthenticationForm, client_ip, login_locked_until
 from bankcrm.insights.selectors import SEGMENT_GROUPS, Period, dashboard, segment_kpis
 from bankcrm.web.charts import bar_chart, line_chart
@@ -34,7 +35,7 @@ class LogoutView(auth_views.LogoutView):
 
 
 @login_required
-def two_factor_view(request: HttpRequest) -> HttpResponse:
+def two_factor_view(request: AuthenticatedRequest) -> HttpResponse:
     """The second factor: a code from the authenticator app; set-up when there is none yet."""
     device = two_factor.device_for(request.user)
     next_url = request.POST.get("next") or request.GET.get("next") or ""
@@ -67,7 +68,7 @@ def two_factor_view(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_safe
-def dashboard_view(request: HttpRequest) -> HttpResponse:
+def dashboard_view(request: AuthenticatedRequest) -> HttpResponse:
     today = timezone.localdate()
     try:
         months = int(request.GET.get("months", 12))
