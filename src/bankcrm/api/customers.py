@@ -10,71 +10,21 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from bankcrm.api import schemas as s
-from bankcrm.core.masking import mask_mobile, mask_resident_id
 from bankcrm.core.permissions import AuthenticatedRequest
 from bankcrm.customers import selectors, services
 from bankcrm.customers.models import Customer
 from bankcrm.insights.labels import CHURN_BANDS, LIFE_STAGES, SEGMENTS, STAGES
-from bankcrm.insights.models import SCORE_FIELDS
+from bankcrm.insights.profile import (
+    CustomerProfile,
+    customer_filters,
+    customer_profile,
+    customer_search,
+)
+from bankcrm.insights.selectors import latest_score
 from bankcrm.interactions import services as timeline_services
 
 router = Router(tags=["customers"])
 AUM_LIMIT = Decimal(10**16)
-
-
-def customer_summary(c: Customer) -> dict[str, Any]:
-    return {
-        "id": c.pk,
-        "customer_no": c.customer_no,
-        "kind": c.kind,
-        "name_zh": c.name_zh,
-        "name_en": c.name_en,
-        "mobile_masked": mask_mobile(c.mobile),
-        "id_number_masked": mask_resident_id(c.id_number),
-        "status": c.status,
-        "tier": c.tier,
-        "aum": c.aum,
-        "branch_id": c.branch_id,
-        "rm_id": c.rm_id,
-    }
-
-
-def customer_detail(c: Customer) -> dict[str, Any]:
-    out = customer_summary(c)
-    out.update(
-        {
-            f: getattr(c, f)
-            for f in (
-                "gender",
-                "birth_date",
-                "id_type",
-                "email",
-                "address",
-                "occupation",
-                "income_band",
-                "kyc_status",
-                "kyc_date",
-                "risk_appetite",
-                "risk_assessed_on",
-                "risk_expires_on",
-                "onboarded_on",
-                "onboarding_channel",
-                "closed_on",
-            )
-        }
-    )
-    out["branch"] = c.branch
-    out["rm"] = (
-        {
-            "id": c.rm.pk,
-            "username": c.rm.username,
-            "display_name": c.rm.display_name,
-            "role": c.rm.role,
-        }
-        if c.rm
-        else None
-    )
-    return out
 
 
 class CustomerQuery(Schema):
@@ -107,88 +57,31 @@ class CustomerQuery(Schema):
 @router.get("/customers", response=s.responses({200: s.CustomerPage}))
 def list_customers(request: AuthenticatedRequest, query: Query[CustomerQuery]) -> dict[str, Any]:
     """Search customers in your scope; follow `next_cursor` for the next page."""
-    filters = selectors.CustomerFilters(
-        q=query.q,
-        branch=query.branch,
-        rm=query.rm,
-        status=query.status,
-        risk=query.risk,
-        tier=query.tier,
-        aum_min=query.aum_min,
-        aum_max=query.aum_max,
-        segment=query.segment if query.segment in SEGMENTS else "",
-        lifecycle=query.lifecycle if query.lifecycle in STAGES else "",
-        life_stage=query.life_stage if query.life_stage in LIFE_STAGES else "",
-        churn=query.churn if query.churn in CHURN_BANDS else "",
-        sort=query.sort if query.sort in selectors.SORTS else "customer_no",
-    )
-    page = selectors.customer_list(
+    page = customer_search(
         user=request.user,
-        filters=filters,
+        filters=customer_filters(query.dict()),
         cursor=query.cursor,
         size=max(1, min(query.limit, 200)),
     )
-    return {"items": [customer_summary(c) for c in page.items], "next_cursor": page.next_cursor}
+    return {"items": page.items, "next_cursor": page.next_cursor}
 
 
 @router.get("/customers/{customer_id}", response=s.responses({200: s.CustomerDetailOut}, 404))
-def get_customer(request: AuthenticatedRequest, customer_id: s.Id) -> dict[str, Any]:
+def get_customer(request: AuthenticatedRequest, customer_id: s.Id) -> Customer:
     c = selectors.customer_get(user=request.user, customer_id=customer_id)
     services.customer_viewed(actor=request.user, customer=c, purpose="api customer detail")
-    return customer_detail(c)
+    return c
 
 
 @router.get("/customers/{customer_id}/360", response=s.responses({200: s.Customer360Out}, 404))
-def get_customer_360(request: AuthenticatedRequest, customer_id: s.Id) -> dict[str, Any]:
-    """Profile, consents, holdings and AUM trend, transactions, channel mix and timeline."""
-    v = selectors.customer_360(
+def get_customer_360(request: AuthenticatedRequest, customer_id: s.Id) -> CustomerProfile:
+    """Profile, consents, holdings and AUM trend, transactions, channel mix, timeline and
+    scores: the same read as the 360 page."""
+    profile = customer_profile(
         user=request.user, customer_id=customer_id, today=timezone.localdate()
     )
-    services.customer_viewed(actor=request.user, customer=v.customer, purpose="api 360")
-    return {
-        "customer": customer_detail(v.customer),
-        "consents": [vars(c) for c in v.consents],
-        "groups": [
-            {"group_id": m.group_id, "name": m.group.name, "kind": m.group.kind, "role": m.role}
-            for m in v.memberships
-        ],
-        "accounts": [
-            {
-                "account_no": a.account_no,
-                "product_code": a.product.code,
-                "product_name": a.product.display_name,
-                "category": a.product.category,
-                "risk_level": a.product.risk_level,
-                "currency": a.currency,
-                "balance": a.balance,
-                "status": a.status,
-                "opened_on": a.opened_on,
-                "closed_on": a.closed_on,
-            }
-            for a in v.accounts
-        ],
-        "aum": v.aum,
-        "deposits": v.deposits,
-        "investments": v.investments,
-        "liabilities": v.liabilities,
-        "aum_trend": [{"month": m, "aum": a} for m, a in v.aum_trend],
-        "recent_transactions": [
-            {
-                "txn_id": t.txn_id,
-                "account_no": t.account.account_no,
-                "booked_at": t.booked_at,
-                "amount": t.amount,
-                "direction": t.direction,
-                "txn_type": t.txn_type,
-                "counterparty_category": t.counterparty_category,
-                "channel": t.channel,
-            }
-            for t in v.transactions
-        ],
-        "channel_mix": [{"channel": ch, "count": n} for ch, n in v.channel_mix],
-        "interactions": v.interactions,
-        "tasks": v.tasks,
-    }
+    services.customer_viewed(actor=request.user, customer=profile.customer, purpose="api 360")
+    return profile
 
 
 @router.post(
@@ -242,15 +135,8 @@ def create_task(
 @router.get("/customers/{customer_id}/scores", response=s.responses({200: s.ScoreOut}, 404))
 def get_scores(request: AuthenticatedRequest, customer_id: s.Id) -> Any:
     """The customer's scores from the newest analytics run, with churn reasons."""
-    from bankcrm.insights.selectors import latest_score
-
     c = selectors.customer_get(user=request.user, customer_id=customer_id)
     score = latest_score(customer_id=c.pk)
     if score is None:
         return 404, {"detail": _("No analytics run has scored this customer yet.")}
-    return {
-        "run_id": score.run_id,
-        "as_of": score.run.as_of,
-        "model_version": score.run.model_version,
-        **{f: getattr(score, f) for f in SCORE_FIELDS},
-    }
+    return score

@@ -14,6 +14,7 @@ from ninja import Field, Schema
 from ninja.params import P, PathEx
 from pydantic import AfterValidator
 
+from bankcrm.core.masking import mask_mobile, mask_resident_id
 from bankcrm.customers.services import REVEALABLE
 from bankcrm.interactions.models import InteractionKind
 
@@ -88,6 +89,14 @@ class CustomerSummaryOut(Schema):
     branch_id: int
     rm_id: int | None
 
+    @staticmethod
+    def resolve_mobile_masked(obj: Any) -> str:
+        return mask_mobile(obj.mobile)
+
+    @staticmethod
+    def resolve_id_number_masked(obj: Any) -> str:
+        return mask_resident_id(obj.id_number)
+
 
 class CustomerPage(Schema):
     items: list[CustomerSummaryOut]
@@ -124,10 +133,10 @@ class ConsentOut(Schema):
 
 class AccountOut(Schema):
     account_no: str
-    product_code: str
-    product_name: str
-    category: str
-    risk_level: str
+    product_code: str = Field(alias="product.code")
+    product_name: str = Field(alias="product.display_name")
+    category: str = Field(alias="product.category")
+    risk_level: str = Field(alias="product.risk_level")
     currency: str
     balance: Decimal
     status: str
@@ -142,7 +151,7 @@ class MonthValue(Schema):
 
 class TransactionOut(Schema):
     txn_id: str
-    account_no: str
+    account_no: str = Field(alias="account.account_no")
     booked_at: dt.datetime
     amount: Decimal
     direction: str
@@ -157,9 +166,11 @@ class ChannelCount(Schema):
 
 
 class GroupOut(Schema):
+    """A relationship group the customer belongs to (read from the membership)."""
+
     group_id: int
-    name: str
-    kind: str
+    name: str = Field(alias="group.name")
+    kind: str = Field(alias="group.kind")
     role: str
 
 
@@ -194,6 +205,26 @@ class TaskOut(Schema):
     assignee_id: int | None
 
 
+class ScoreOut(Schema):
+    """A customer's scores, read from their row of an analytics run."""
+
+    run_id: int
+    as_of: dt.date = Field(alias="run.as_of")
+    model_version: str = Field(alias="run.model_version")
+    rfm: str
+    rfm_segment: str
+    tier: str
+    lifecycle_stage: str
+    life_stage: str
+    cluster: int | None
+    p_alive: float | None
+    clv: Decimal | None
+    churn_probability: float | None
+    value_at_risk: Decimal | None
+    churn_reasons: list[dict[str, object]]
+    recommendations: list[dict[str, object]]
+
+
 class Customer360Out(Schema):
     customer: CustomerDetailOut
     consents: list[ConsentOut]
@@ -204,10 +235,25 @@ class Customer360Out(Schema):
     investments: Decimal
     liabilities: Decimal
     aum_trend: list[MonthValue]
-    recent_transactions: list[TransactionOut]
+    recent_transactions: list[TransactionOut] = Field(alias="transactions")
     channel_mix: list[ChannelCount]
     interactions: list[InteractionOut]
     tasks: list[TaskOut]
+    score: ScoreOut | None = Field(
+        None, description="scores from the newest analytics run; null before the first"
+    )
+
+    @staticmethod
+    def resolve_groups(obj: Any) -> list[Any]:
+        return list(obj.memberships)
+
+    @staticmethod
+    def resolve_aum_trend(obj: Any) -> list[MonthValue]:
+        return [MonthValue(month=m, aum=a) for m, a in obj.aum_trend]
+
+    @staticmethod
+    def resolve_channel_mix(obj: Any) -> list[ChannelCount]:
+        return [ChannelCount(channel=ch, count=n) for ch, n in obj.channel_mix]
 
 
 class RevealIn(Schema):
@@ -244,24 +290,6 @@ def responses(ok: dict[int, Any], *errors: int) -> dict[int, Any]:
     """An operation's documented answers: its success, 401 and 422 (every operation has a
     token and parameters to check), and the other error statuses it can give."""
     return {**ok, **{status: ErrorOut for status in sorted({401, 422, *errors})}}
-
-
-class ScoreOut(Schema):
-    run_id: int
-    as_of: dt.date
-    model_version: str
-    rfm: str
-    rfm_segment: str
-    tier: str
-    lifecycle_stage: str
-    life_stage: str
-    cluster: int | None
-    p_alive: float | None
-    clv: Decimal | None
-    churn_probability: float | None
-    value_at_risk: Decimal | None
-    churn_reasons: list[dict[str, object]]
-    recommendations: list[dict[str, object]]
 
 
 class RunOut(Schema):

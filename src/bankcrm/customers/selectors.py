@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from django.db.models import Count, F, Max, Q, QuerySet, Sum
+from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
@@ -18,7 +17,6 @@ from bankcrm.core.models import Branch, User
 from bankcrm.core.pagination import Page, SortKey, keyset_page
 from bankcrm.core.permissions import scoped, user_scope
 from bankcrm.core.roles import Scope
-from bankcrm.core.validators import CENT
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser
@@ -122,8 +120,14 @@ def _search_q(q: str, base: QuerySet[Customer] | None = None) -> Q:
     return Q(name_zh__icontains=q) | Q(name_en__icontains=q)
 
 
-def customer_search_queryset(*, user: User, filters: CustomerFilters) -> QuerySet[Customer]:
+def customer_search_queryset(
+    *, user: User, filters: CustomerFilters, also: Q | None = None
+) -> QuerySet[Customer]:
+    """Customers in scope matching the filters on customer fields, and ``also`` (the layer
+    above passes the filters on stored scores, which this app does not own)."""
     qs = customers_visible_to(user)
+    if also is not None:
+        qs = qs.filter(also)
     if filters.q.strip():
         qs = qs.filter(_search_q(filters.q, qs))
     if filters.branch:
@@ -147,40 +151,20 @@ def customer_search_queryset(*, user: User, filters: CustomerFilters) -> QuerySe
         qs = qs.filter(aum__gte=filters.aum_min)
     if filters.aum_max is not None:
         qs = qs.filter(aum__lte=filters.aum_max)
-    if filters.by_scores:
-        qs = qs.filter(_score_q(filters))
     return qs
 
 
-def _score_q(filters: CustomerFilters) -> Q:
-    """Customers whose score in the newest successful run matches the filters."""
-    from bankcrm.insights.labels import CHURN_BANDS
-    from bankcrm.insights.selectors import latest_run
-
-    run = latest_run()
-    if run is None:
-        return Q(pk__in=[])
-    q = Q(scores__run_id=run.pk)
-    if filters.segment:
-        q &= Q(scores__rfm_segment=filters.segment)
-    if filters.lifecycle:
-        q &= Q(scores__lifecycle_stage=filters.lifecycle)
-    if filters.life_stage:
-        q &= Q(scores__life_stage=filters.life_stage)
-    if filters.churn in CHURN_BANDS:
-        floors = sorted(floor for floor, _label in CHURN_BANDS.values())
-        floor = CHURN_BANDS[filters.churn][0]
-        q &= Q(scores__churn_probability__gte=floor)
-        higher = [f for f in floors if f > floor]
-        if higher:
-            q &= Q(scores__churn_probability__lt=higher[0])
-    return q
-
-
 def customer_list(
-    *, user: User, filters: CustomerFilters, cursor: str | None = None, size: int = 25
+    *,
+    user: User,
+    filters: CustomerFilters,
+    cursor: str | None = None,
+    size: int = 25,
+    also: Q | None = None,
 ) -> Page:
-    qs = customer_search_queryset(user=user, filters=filters).select_related("branch", "rm")
+    qs = customer_search_queryset(user=user, filters=filters, also=also).select_related(
+        "branch", "rm"
+    )
     sort = SORTS.get(filters.sort, SORTS["customer_no"])
     if len(filters.q.strip()) > 1:
         # A search matches few rows: have the database find them through the search indexes
@@ -232,131 +216,24 @@ def consent_granted(*, customer: Customer, purpose: str, channel: str) -> bool:
     return bool(e and e.granted)
 
 
-def month_starts(end: dt.date, months: int) -> list[dt.date]:
-    """The first day of each of the `months` months ending with the month of `end`."""
-    y, m = end.year, end.month
-    out = []
-    for _ in range(months):
-        out.append(dt.date(y, m, 1))
-        m -= 1
-        if m == 0:
-            y, m = y - 1, 12
-    return out[::-1]
-
-
-@dataclass
-class Customer360:
-    customer: Customer
-    assignments: list[RmAssignment]
-    memberships: list[GroupMembership]
-    consents: list[ConsentState]
-    accounts: list[Any]
-    aum: Decimal
-    deposits: Decimal
-    investments: Decimal
-    liabilities: Decimal
-    aum_trend: list[tuple[dt.date, Decimal]]
-    transactions: list[Any]
-    channel_mix: list[tuple[str, int]]
-    interactions: list[Any]
-    tasks: list[Any]
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def customer_360(
-    *, user: User, customer_id: int, months: int = 36, today: dt.date | None = None
-) -> Customer360:
-    """Everything about one customer in a fixed number of queries, whatever their history."""
-    from bankcrm.banking.models import (
-        AUM_CATEGORIES,
-        DEPOSIT_CATEGORIES,
-        Account,
-        AccountStatus,
-        BalanceSnapshot,
-        ProductCategory,
-        Transaction,
+def rm_assignments(*, customer: Customer, limit: int = 20) -> list[RmAssignment]:
+    """The customer's RM assignments, newest first."""
+    return list(
+        RmAssignment.objects.filter(customer=customer).select_related("rm", "branch")[:limit]
     )
-    from bankcrm.interactions.selectors import timeline
 
-    customer = customer_get(user=user, customer_id=customer_id)
-    today = today or dt.date.today()
-    assignments = list(
-        RmAssignment.objects.filter(customer=customer).select_related("rm", "branch")[:20]
-    )
-    memberships = list(
+
+def group_memberships(*, customer: Customer) -> list[GroupMembership]:
+    """The relationship groups the customer belongs to, with their other members."""
+    return list(
         GroupMembership.objects.filter(customer=customer)
         .select_related("group")
         .prefetch_related("group__memberships__customer")
     )
-    consents = consent_states(list(ConsentEvent.objects.filter(customer=customer)))
-    accounts = list(
-        Account.objects.filter(customer=customer)
-        .select_related("product")
-        .order_by("status", "-balance")
-    )
-    open_accounts = [a for a in accounts if a.status != AccountStatus.CLOSED]
-    deposits = sum(
-        (a.balance for a in open_accounts if a.product.category in DEPOSIT_CATEGORIES),
-        Decimal("0"),
-    )
-    aum = sum(
-        (a.balance for a in open_accounts if a.product.category in AUM_CATEGORIES), Decimal("0")
-    )
-    liabilities = sum(
-        (
-            a.balance
-            for a in open_accounts
-            if a.product.category in {ProductCategory.LOAN, ProductCategory.CREDIT_CARD}
-        ),
-        Decimal("0"),
-    )
-    # The trend ends at the last month the core-banking export has balances for.
-    latest = BalanceSnapshot.objects.aggregate(m=Max("month"))["m"]
-    starts = month_starts(min(latest, today) if latest else today, months)
-    # From the month the customer joined: the months before are not a balance of nought.
-    joined = customer.onboarded_on.replace(day=1) if customer.onboarded_on else None
-    if joined is not None and joined > starts[0]:
-        starts = [m for m in starts if m >= joined] or starts[-1:]
-    by_month = dict(
-        BalanceSnapshot.objects.filter(customer=customer, counts_to_aum=True, month__gte=starts[0])
-        .values_list("month")
-        .annotate(total=Sum("balance"))
-        .values_list("month", "total")
-    )
-    trend = [(m, (by_month.get(m) or Decimal("0")).quantize(CENT)) for m in starts]
-    transactions = list(
-        Transaction.objects.filter(customer=customer)
-        .select_related("account__product")
-        .order_by("-booked_at", "-id")[:20]
-    )
-    since = dt.datetime.combine(
-        starts[-12] if len(starts) >= 12 else starts[0], dt.time.min, tzinfo=dt.UTC
-    )
-    mix = Counter(
-        dict(
-            Transaction.objects.filter(customer=customer, booked_at__gte=since)
-            .values_list("channel")
-            .annotate(n=Count("id"))
-            .values_list("channel", "n")
-        )
-    )
-    interactions, tasks = timeline(customer=customer)
-    return Customer360(
-        customer=customer,
-        assignments=assignments,
-        memberships=memberships,
-        consents=consents,
-        accounts=accounts,
-        aum=aum,
-        deposits=deposits,
-        investments=aum - deposits,
-        liabilities=liabilities,
-        aum_trend=trend,
-        transactions=transactions,
-        channel_mix=mix.most_common(),
-        interactions=interactions,
-        tasks=tasks,
-    )
+
+
+def customer_consents(*, customer: Customer) -> list[ConsentState]:
+    return consent_states(list(ConsentEvent.objects.filter(customer=customer)))
 
 
 def staff_visible_to(user: User) -> QuerySet[User]:

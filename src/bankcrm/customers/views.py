@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse, QueryDict
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from bankcrm.banking.models import Channel
 from bankcrm.core.concurrency import ConcurrentEdit
 from bankcrm.core.permissions import AuthenticatedRequest, role_required
 from bankcrm.core.pii import mask_field
@@ -31,52 +30,18 @@ from bankcrm.customers.models import (
     WealthTier,
 )
 from bankcrm.insights.labels import CHURN_BANDS, LIFE_STAGES, SEGMENTS, STAGES
+from bankcrm.insights.profile import customer_filters, customer_profile, customer_search
 from bankcrm.interactions.forms import InteractionForm, TaskForm
 from bankcrm.web.charts import line_chart, pie_chart
 
 MAX_RM_CHOICES = 200
 
 
-def _decimal(v: str | None) -> Decimal | None:
-    if not v:
-        return None
-    try:
-        return Decimal(v.replace(",", ""))
-    except InvalidOperation:
-        return None
-
-
-def _int(v: str | None) -> int | None:
-    return int(v) if v and v.isdigit() else None
-
-
-def _choice(value: str | None, choices: Mapping[str, Any]) -> str:
-    return value if value and value in choices else ""
-
-
-def filters_from_query(q: QueryDict) -> selectors.CustomerFilters:
-    return selectors.CustomerFilters(
-        q=q.get("q", "")[:100],
-        branch=_int(q.get("branch")),
-        rm=_int(q.get("rm")),
-        status=q.get("status", "") if q.get("status") in CustomerStatus.values else "",
-        risk=q.get("risk", "") if q.get("risk") in RiskLevel.values else "",
-        tier=q.get("tier", "") if q.get("tier") in WealthTier.values else "",
-        aum_min=_decimal(q.get("aum_min")),
-        aum_max=_decimal(q.get("aum_max")),
-        segment=_choice(q.get("segment"), SEGMENTS),
-        lifecycle=_choice(q.get("lifecycle"), STAGES),
-        life_stage=_choice(q.get("life_stage"), LIFE_STAGES),
-        churn=_choice(q.get("churn"), CHURN_BANDS),
-        sort=q.get("sort", "customer_no") if q.get("sort") in selectors.SORTS else "customer_no",
-    )
-
-
 @login_required
 @require_safe
 def customer_list_view(request: AuthenticatedRequest) -> HttpResponse:
-    filters = filters_from_query(request.GET)
-    page = selectors.customer_list(
+    filters = customer_filters(request.GET)
+    page = customer_search(
         user=request.user, filters=filters, cursor=request.GET.get("cursor") or None
     )
     query = request.GET.copy()
@@ -121,16 +86,11 @@ def customer_list_view(request: AuthenticatedRequest) -> HttpResponse:
 @login_required
 @require_safe
 def customer_detail_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
-    c360 = selectors.customer_360(user=request.user, customer_id=pk, today=timezone.localdate())
+    c360 = customer_profile(user=request.user, customer_id=pk, today=timezone.localdate())
     services.customer_viewed(actor=request.user, customer=c360.customer)
-    from bankcrm.banking.models import Channel
-
     channel_labels = dict(Channel.choices)
-    from bankcrm.insights.labels import SEGMENTS, STAGES
-    from bankcrm.insights.selectors import latest_score
-
-    score = latest_score(customer_id=c360.customer.pk)
-    context = {
+    score = c360.score
+    context: dict[str, Any] = {
         "score": score,
         "segment_label": SEGMENTS.get(score.rfm_segment, "") if score else "",
         "stage_label": STAGES.get(score.lifecycle_stage, "") if score else "",

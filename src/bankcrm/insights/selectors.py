@@ -10,11 +10,12 @@ from typing import Any
 from django.db.models import Case, Count, DecimalField, Max, Q, Sum, Value, When
 
 from bankcrm.analytics import kpi
+from bankcrm.core.dates import month_starts
 from bankcrm.core.models import User
 from bankcrm.core.permissions import scoped
 from bankcrm.core.validators import CENT
 from bankcrm.customers.models import TIER_THRESHOLDS, CustomerStatus, WealthTier
-from bankcrm.customers.selectors import customers_visible_to, month_starts
+from bankcrm.customers.selectors import CustomerFilters, customers_visible_to
 from bankcrm.insights.models import AumMonthly, HoldingsSummary
 
 
@@ -233,3 +234,27 @@ def segment_kpis(*, user: User, by: str = "segment") -> tuple[Any, list[SegmentK
         for r in rows
     ]
     return run, out
+
+
+def score_filter_q(filters: CustomerFilters) -> Q:
+    """Customers whose score in the newest successful run matches the filters on scores."""
+    from bankcrm.insights.labels import CHURN_BANDS
+
+    run = latest_run()
+    if run is None:
+        return Q(pk__in=[])
+    q = Q(scores__run_id=run.pk)
+    if filters.segment:
+        q &= Q(scores__rfm_segment=filters.segment)
+    if filters.lifecycle:
+        q &= Q(scores__lifecycle_stage=filters.lifecycle)
+    if filters.life_stage:
+        q &= Q(scores__life_stage=filters.life_stage)
+    if filters.churn in CHURN_BANDS:
+        floors = sorted(floor for floor, _label in CHURN_BANDS.values())
+        floor = CHURN_BANDS[filters.churn][0]
+        q &= Q(scores__churn_probability__gte=floor)
+        higher = [f for f in floors if f > floor]
+        if higher:
+            q &= Q(scores__churn_probability__lt=higher[0])
+    return q
