@@ -6,3 +6,6 @@ class BankingConfig(AppConfig):
     name = "bankcrm.banking"
     label = "banking"
     verbose_name = _("Banking")
+
+    def ready(self) -> None:
+        from bankcrm.banking import receivers  # noqa: F401  (connects the receivers)

@@ -24,6 +24,7 @@ from bankcrm.core.audit import audit_record, snapshot
 from bankcrm.core.models import AuditAction, User
 from bankcrm.core.pii import mask_changes
 from bankcrm.customers.models import Customer, CustomerAlias, DuplicateDismissal, IdType
+from bankcrm.customers.signals import customer_merged
 
 RULES: dict[str, Any] = {
     "resident_id": gettext_lazy("Same resident ID number"),
@@ -275,9 +276,7 @@ def customer_merge(
     )
     merged_no, merged_pk = merged.customer_no, merged.pk
     Customer.objects.filter(pk=merged_pk).delete()
-    from bankcrm.banking.services import customer_refresh_aum
-
-    customer_refresh_aum(customer=survivor)
+    customer_merged.send(sender=Customer, survivor=survivor, merged_no=merged_no)
     audit_record(
         actor=actor,
         action=AuditAction.DELETE,
