@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from playwright.sync_api import expect
 
-from bankcrm.customers.selectors import month_starts
+from bankcrm.core.dates import month_starts
 from tests.conftest import PASSWORD
 from tests.factories import AccountFactory, SnapshotFactory, TransactionFactory
 
