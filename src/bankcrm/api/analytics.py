@@ -31,22 +31,7 @@ def get_run(request: AuthenticatedRequest, run_id: s.Id) -> Any:
 def at_risk(request: AuthenticatedRequest, limit: int = 50) -> dict[str, Any]:
     """Your customers from the newest run, highest value at risk (CLV × churn) first."""
     run, rows = at_risk_worklist(user=request.user, limit=max(1, min(limit, 500)))
-    return {
-        "run_id": run.pk if run else None,
-        "items": [
-            {
-                "customer_id": r.customer_id,
-                "customer_no": r.customer.customer_no,
-                "name": r.customer.name_zh,
-                "churn_probability": r.churn_probability,
-                "clv": r.clv,
-                "value_at_risk": r.value_at_risk,
-                "lifecycle_stage": r.lifecycle_stage,
-                "churn_reasons": r.churn_reasons,
-            }
-            for r in rows
-        ],
-    }
+    return {"run_id": run.pk if run else None, "items": rows}
 
 
 @router.get("/kpis/segments", response=s.responses({200: s.SegmentKpisOut}))
@@ -57,4 +42,4 @@ def kpis_by_segment(request: AuthenticatedRequest, by: str = "segment") -> dict[
     """
     by = by if by in SEGMENT_GROUPS else "segment"
     run, rows = segment_kpis(user=request.user, by=by)
-    return {"run_id": run.pk if run else None, "by": by, "rows": [r.__dict__ for r in rows]}
+    return {"run_id": run.pk if run else None, "by": by, "rows": rows}

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Router, Schema
 from ninja.files import UploadedFile
 
-from bankcrm.api.schemas import Id, Text, one_of, responses
+from bankcrm.api.schemas import Id, ImportRunDetailOut, ImportRunOut, Text, one_of, responses
 from bankcrm.core.permissions import AuthenticatedRequest, require_role
 from bankcrm.core.roles import CAN_IMPORT
 from bankcrm.ingest.models import ImportRun
-from bankcrm.ingest.selectors import import_run_errors, import_run_get, import_runs_visible_to
+from bankcrm.ingest.selectors import import_run_get, import_runs_visible_to
 from bankcrm.ingest.services import (
     import_run_create,
     import_start,
-    progress_read,
     uploaded_file_save,
 )
 from bankcrm.ingest.specs import KINDS
@@ -37,60 +34,10 @@ class ImportIn(Schema):
     encoding: Text = Field("auto", json_schema_extra=one_of(ENCODINGS))
 
 
-class ImportErrorOut(Schema):
-    line: int
-    column: str
-    value: str
-    reason: str
-
-
-class ImportRunOut(Schema):
-    id: int
-    kind: str
-    file_name: str
-    file_sha256: str
-    status: str
-    finished: bool
-    dry_run: bool
-    max_errors: int
-    rows_read: int
-    created: int
-    updated: int
-    unchanged: int
-    rejected: int
-    message: str
-    detected: dict[str, Any]
-    created_at: dt.datetime
-    started_at: dt.datetime | None = None
-    finished_at: dt.datetime | None = None
-
-
-class ImportRunDetailOut(ImportRunOut):
-    errors: list[ImportErrorOut]
-    progress: dict[str, Any]
-    error_report_url: str | None = None
-
-
-def _detail(request: HttpRequest, run: ImportRun) -> dict[str, Any]:
-    from django.urls import reverse
-
-    out = {f: getattr(run, f) for f in ImportRunOut.model_fields if f != "finished"}
-    out["id"] = run.pk
-    out["finished"] = run.finished
-    out["errors"] = import_run_errors(run)  # ID numbers and mobiles masked
-    out["progress"] = progress_read(run.pk) if not run.finished else {}
-    out["error_report_url"] = (
-        request.build_absolute_uri(reverse("imports:report", args=[run.pk]))
-        if run.rejected
-        else None
-    )
-    return out
-
-
 @router.post("/imports", response=responses({202: ImportRunDetailOut}, 400, 403))
 def create_import(
     request: AuthenticatedRequest, form: Form[ImportIn], file: File[UploadedFile]
-) -> tuple[int, dict[str, Any]]:
+) -> tuple[int, ImportRun]:
     """Start importing one file (CSV, gzip or Parquet) of a kind; poll the run for its outcome."""
     require_role(request.user, CAN_IMPORT, _("Only administrators may import files."))
     if form.kind not in KINDS:
@@ -112,17 +59,16 @@ def create_import(
     path = uploaded_file_save(run, file.chunks())
     import_start(run, path, kind=KINDS[form.kind], encoding=form.encoding, actor=request.user)
     run.refresh_from_db()
-    return 202, _detail(request, run)
+    return 202, run
 
 
 @router.get("/imports", response=responses({200: list[ImportRunOut]}, 403))
 def list_imports(request: AuthenticatedRequest, limit: int = 50) -> Any:
     """The newest import runs."""
-    runs = list(import_runs_visible_to(request.user)[: max(1, min(limit, 500))])
-    return [{**_detail(request, r)} for r in runs]
+    return list(import_runs_visible_to(request.user)[: max(1, min(limit, 500))])
 
 
 @router.get("/imports/{run_id}", response=responses({200: ImportRunDetailOut}, 403, 404))
-def get_import(request: AuthenticatedRequest, run_id: Id) -> dict[str, Any]:
+def get_import(request: AuthenticatedRequest, run_id: Id) -> ImportRun:
     """One import run: status, counts, what was detected, the first rejected rows."""
-    return _detail(request, import_run_get(user=request.user, run_id=run_id))
+    return import_run_get(user=request.user, run_id=run_id)

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
+from django.urls import reverse
 from django.utils import timezone
 from ninja import Field, Schema
 from ninja.params import P, PathEx
@@ -16,6 +17,9 @@ from pydantic import AfterValidator
 
 from bankcrm.core.masking import mask_mobile, mask_resident_id
 from bankcrm.customers.services import REVEALABLE
+from bankcrm.ingest.models import ImportRun
+from bankcrm.ingest.selectors import import_run_errors
+from bankcrm.ingest.services import progress_read
 from bankcrm.interactions.models import InteractionKind
 
 
@@ -267,8 +271,10 @@ class RevealOut(Schema):
 
 
 class KpiOut(Schema):
-    period_start: dt.date
-    period_end: dt.date
+    """The dashboard's figures (read from insights' Dashboard)."""
+
+    period_start: dt.date = Field(alias="period.start")
+    period_end: dt.date = Field(alias="period.end")
     customers: int
     active_customers: int
     total_aum: Decimal
@@ -277,6 +283,58 @@ class KpiOut(Schema):
     churn_rate: float | None
     cross_sell_ratio: float | None
     aum_trend: list[MonthValue]
+
+    @staticmethod
+    def resolve_aum_trend(obj: Any) -> list[MonthValue]:
+        return [MonthValue(month=m, aum=a) for m, a in obj.aum_trend]
+
+
+class ImportErrorOut(Schema):
+    line: int
+    column: str
+    value: str
+    reason: str
+
+
+class ImportRunOut(Schema):
+    id: int
+    kind: str
+    file_name: str
+    file_sha256: str
+    status: str
+    finished: bool
+    dry_run: bool
+    max_errors: int
+    rows_read: int
+    created: int
+    updated: int
+    unchanged: int
+    rejected: int
+    message: str
+    detected: dict[str, Any]
+    created_at: dt.datetime
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+
+
+class ImportRunDetailOut(ImportRunOut):
+    errors: list[ImportErrorOut]
+    progress: dict[str, Any]
+    error_report_url: str | None = None
+
+    @staticmethod
+    def resolve_errors(obj: ImportRun) -> list[dict[str, Any]]:
+        return import_run_errors(obj)  # ID numbers and mobiles masked
+
+    @staticmethod
+    def resolve_progress(obj: ImportRun) -> dict[str, Any]:
+        return progress_read(obj.pk) if not obj.finished else {}
+
+    @staticmethod
+    def resolve_error_report_url(obj: ImportRun, context: dict[str, Any]) -> str | None:
+        if not obj.rejected:
+            return None
+        return context["request"].build_absolute_uri(reverse("imports:report", args=[obj.pk]))
 
 
 class ErrorOut(Schema):
@@ -309,9 +367,11 @@ class RunDetailOut(RunOut):
 
 
 class AtRiskOut(Schema):
+    """A row of the at-risk worklist, read from the customer's score."""
+
     customer_id: int
-    customer_no: str
-    name: str
+    customer_no: str = Field(alias="customer.customer_no")
+    name: str = Field(alias="customer.name_zh")
     churn_probability: float | None
     clv: Decimal | None
     value_at_risk: Decimal | None
