@@ -37,12 +37,9 @@ from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from bankcrm.analytics.churn import (
-    ChurnModel,
-    calibration_table,
-    explain,
-    lift_table,
-)
+from bankcrm.analytics.churn import ChurnModel
+from bankcrm.analytics.churn_evaluation import calibration_table, lift_table
+from bankcrm.analytics.churn_reasons import explain
 from bankcrm.analytics.clv import BankClvSettings, BetaGeoModel, bank_clv
 from bankcrm.analytics.lifecycle import LifecycleRules, lifecycle_stages
 from bankcrm.analytics.recommend import NextBestProduct, holdout_hit_rate

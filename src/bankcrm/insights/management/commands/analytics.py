@@ -15,7 +15,8 @@ import pandas as pd
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from bankcrm.analytics.churn import EvaluationReport, coerce_label, evaluate
+from bankcrm.analytics.churn import coerce_label
+from bankcrm.analytics.churn_evaluation import EvaluationReport, evaluate
 from bankcrm.analytics.clv import BetaGeoModel, GammaGammaModel, summarise_transactions
 
 
