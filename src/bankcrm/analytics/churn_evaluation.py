@@ -1,20 +1,26 @@
 """How good the churn model is: cross-validation, calibration and lift tables, baselines.
 
 Pure numpy/pandas/scikit-learn (no Django). :func:`evaluate` cross-validates
-:class:`bankcrm.analytics.churn.ChurnModel` on one table; :func:`calibration_table` and
-:func:`lift_table` describe any set of predicted probabilities against outcomes.
+:class:`bankcrm.analytics.churn.ChurnModel` on one table; :func:`holdout_metrics` judges a
+model fitted before a cut-off on the customers after it, beside a logistic regression on
+recency, frequency and monetary value (:func:`rfm_baseline`), the model a churn model has
+to beat to be worth its trees.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
 from bankcrm.analytics.churn import ChurnModel, coerce_label
 
@@ -22,6 +28,8 @@ FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
 TOP_FEATURES = 20  # how many gain importances an evaluation report keeps
+
+RFM_BASELINE_NAME = "logistic regression on recency, frequency, monetary"
 
 
 @dataclass
@@ -149,6 +157,60 @@ def gain_shares(model: ChurnModel, top: int, *, key: str = "gain") -> list[dict[
     ]
 
 
+def rfm_baseline(
+    train: pd.DataFrame,
+    y: ArrayLike,
+    test: pd.DataFrame,
+    *,
+    columns: Sequence[str],
+) -> FloatArray:
+    """Churn probabilities of ``test`` from a logistic regression on RFM fitted on ``train``.
+
+    ``columns`` name recency (days), frequency and monetary value, in that order; missing
+    values are 0, frequency and monetary value enter as log(1 + x) of their non-negative
+    part, and all three are standardised.
+    """
+    baseline = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
+    baseline.fit(_rfm_matrix(train, columns), y)
+    return np.asarray(baseline.predict_proba(_rfm_matrix(test, columns))[:, 1], dtype=np.float64)
+
+
+def _rfm_matrix(frame: pd.DataFrame, columns: Sequence[str]) -> FloatArray:
+    x = frame[list(columns)].astype(float).fillna(0.0).to_numpy()
+    return np.column_stack([x[:, 0], np.log1p(np.clip(x[:, 1:], 0, None))])
+
+
+def holdout_metrics(
+    y: ArrayLike,
+    proba: ArrayLike,
+    baseline: ArrayLike,
+    *,
+    model: ChurnModel,
+    baseline_name: str = RFM_BASELINE_NAME,
+    top: int = 15,
+) -> dict[str, Any]:
+    """A fitted churn model judged on customers it did not learn from, beside a baseline.
+
+    ``proba`` and ``baseline`` are the model's and the baseline's probabilities for the
+    customers whose outcomes are ``y``. Gives the ROC AUC of both, the Brier score beside
+    that of predicting the base rate, the calibration and lift tables, and the ``top`` gain
+    importances of ``model``.
+    """
+    labels = np.asarray(y)
+    return {
+        "test_customers": len(labels),
+        "test_churners": int(labels.sum()),
+        "auc": float(roc_auc_score(labels, proba)),
+        "baseline_auc": float(roc_auc_score(labels, baseline)),
+        "baseline": baseline_name,
+        "brier": float(brier_score_loss(labels, proba)),
+        "base_rate_brier": float(labels.mean() * (1 - labels.mean())),
+        "calibration": calibration_table(labels, proba),
+        "lift": lift_table(labels, proba),
+        "top_features": gain_shares(model, top, key="importance"),
+    }
+
+
 def _equal_bins(order: IntArray, bins: int) -> list[IntArray]:
     return [part for part in np.array_split(order, bins) if len(part)]
 
@@ -203,9 +265,12 @@ def lift_table(y: ArrayLike, proba: ArrayLike, bins: int = 10) -> list[dict[str,
 
 
 __all__ = [
+    "RFM_BASELINE_NAME",
     "EvaluationReport",
     "calibration_table",
     "evaluate",
     "gain_shares",
+    "holdout_metrics",
     "lift_table",
+    "rfm_baseline",
 ]

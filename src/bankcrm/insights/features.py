@@ -31,6 +31,14 @@ def months_before(d: dt.date, months: int) -> dt.date:
     return dt.date(y, m + 1, 1)
 
 
+def shift_months(d: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later (earlier when negative), or that month's last day."""
+    y, m = divmod(d.year * 12 + d.month - 1 + months, 12)
+    first = dt.date(y, m + 1, 1)
+    last_day = (months_before(first, -1) - dt.timedelta(days=1)).day
+    return first.replace(day=min(d.day, last_day))
+
+
 def _aware(d: dt.date) -> dt.datetime:
     return dt.datetime.combine(d, dt.time.min, tzinfo=dt.UTC)
 
