@@ -9,15 +9,9 @@ import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
-from bankcrm.analytics.churn import (
-    DEFAULT_REASON_TEMPLATES,
-    ChurnModel,
-    Reason,
-    coerce_label,
-    evaluate,
-    explain,
-    time_split,
-)
+from bankcrm.analytics.churn import ChurnModel, Reason, coerce_label, time_split
+from bankcrm.analytics.churn_evaluation import evaluate
+from bankcrm.analytics.churn_reasons import DEFAULT_REASON_TEMPLATES, explain
 
 CAUSAL = {"aum_change_6m", "salary_stopped"}
 FAST = {"n_estimators": 60, "learning_rate": 0.1}

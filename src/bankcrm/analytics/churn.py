@@ -15,7 +15,11 @@ table: numeric columns, text-coded or categorical columns and missing values.
   from the same trees, and calibration, being monotone, never reorders customers.
 * Reasons are TreeSHAP contributions to the log-odds of the uncalibrated model (Lundberg
   et al. 2020, LightGBM's ``pred_contrib=True``): for each customer the features that push
-  the risk up most, phrased in English and Chinese by :func:`explain`.
+  the risk up most, phrased in English and Chinese by
+  :func:`bankcrm.analytics.churn_reasons.explain`.
+
+How well the model does (cross-validation, calibration and lift tables, the comparison with
+a baseline) is :mod:`bankcrm.analytics.churn_evaluation`.
 
 Training on a time-based split
 ------------------------------
@@ -41,10 +45,8 @@ probability estimates. KDD, 694-699.
 from __future__ import annotations
 
 import datetime as dt
-import math
 import numbers
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -53,7 +55,6 @@ from lightgbm import LGBMClassifier
 from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.metrics import brier_score_loss, roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 
 FloatArray = NDArray[np.float64]
@@ -62,8 +63,6 @@ IntArray = NDArray[np.int64]
 # Label spellings a bank export uses for "left" and "stayed" (compared stripped, lower-case).
 _POSITIVE = {"1", "1.0", "true", "t", "yes", "y", "是"}
 _NEGATIVE = {"0", "0.0", "false", "f", "no", "n", "否"}
-
-TOP_FEATURES = 20  # how many gain importances an evaluation report keeps
 
 # Below this many rows LightGBM runs on one thread: threads gain nothing on small tables
 # (LightGBM's parameter-tuning guide says as much), and on a busy two-core machine their
@@ -230,7 +229,7 @@ class ChurnModel(BaseEstimator):
         self._learn_importances()
         return self
 
-    def _fit_uncalibrated(self, X: pd.DataFrame, y: IntArray) -> ChurnModel:
+    def fit_uncalibrated(self, X: pd.DataFrame, y: IntArray) -> ChurnModel:
         """Fit only the boosted trees (for gain importances, without the calibration folds)."""
         frame = self._learn_columns(X)
         self.estimator_ = self._booster_estimator(len(frame)).fit(self._encode(frame), y)
@@ -344,7 +343,7 @@ class ChurnModel(BaseEstimator):
                 [
                     Reason(
                         feature=self.feature_names_[j],
-                        value=_plain(frame.iat[row, j]),
+                        value=plain_value(frame.iat[row, j]),
                         contribution=float(contrib[row, j]),
                     )
                     for j in columns
@@ -388,7 +387,7 @@ def _days(column: pd.Series) -> NDArray[np.float64]:
     return days.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
     """numpy scalars as Python values and every kind of missing as None."""
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
@@ -397,329 +396,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
-# -- reasons in plain words ---------------------------------------------------------------
-
-# A template is a pair (English, Chinese) used for any present value, or a mapping from a
-# case to such a pair. Cases, tried in order: the value as text (for categories), "one" (a count
-# of 1, for the singular), its sign — "down" (< 0), "zero", "up" (> 0) — then "any"; "missing"
-# is the case of no value.
-# Placeholders: {value}, {feature}, and for numbers {pct} = |value| (format with :.0%) and
-# {points} = |value| × 100 (a change of a share, in percentage points).
-ReasonText = tuple[str, str]
-ReasonTemplate = ReasonText | Mapping[str, ReasonText]
-
-DEFAULT_REASON_TEMPLATES: Mapping[str, ReasonTemplate] = {
-    "aum_change_6m": {
-        "down": ("AUM down {pct:.0%} in 6 months", "近6个月资产下降{pct:.0%}"),
-        "zero": ("AUM unchanged in 6 months", "近6个月资产无变化"),
-        "up": ("AUM up {pct:.0%} in 6 months", "近6个月资产上升{pct:.0%}"),
-    },
-    "salary_stopped": {
-        "up": ("salary no longer credited", "工资不再入账"),
-        "zero": ("salary still credited", "工资仍正常入账"),
-    },
-    "days_since_last_txn": ("no transaction for {value:.0f} days", "已{value:.0f}天无交易"),
-    "recency_days": {
-        "any": ("last transaction {value:.0f} days ago", "最近一次交易在{value:.0f}天前"),
-        "missing": ("no transaction on record", "无交易记录"),
-    },
-    "complaints_12m": {
-        "one": ("1 complaint in 12 months", "近12个月投诉1次"),
-        "any": ("{value:.0f} complaints in 12 months", "近12个月投诉{value:.0f}次"),
-    },
-    "product_count": {
-        "one": ("holds 1 product", "持有1个产品"),
-        "any": ("holds {value:.0f} products", "持有{value:.0f}个产品"),
-    },
-    "products": {
-        "one": ("holds 1 product", "持有1个产品"),
-        "any": ("holds {value:.0f} products", "持有{value:.0f}个产品"),
-    },
-    "closed_accounts_6m": {
-        "one": ("1 account closed in 6 months", "近6个月销户1个"),
-        "any": ("{value:.0f} accounts closed in 6 months", "近6个月销户{value:.0f}个"),
-    },
-    "digital_share_change": {
-        "down": (
-            "digital share of transactions down {points:.0f} points",
-            "数字渠道交易占比下降{points:.0f}个百分点",
-        ),
-        "zero": ("digital share of transactions unchanged", "数字渠道交易占比无变化"),
-        "up": (
-            "digital share of transactions up {points:.0f} points",
-            "数字渠道交易占比上升{points:.0f}个百分点",
-        ),
-    },
-    "balance_volatility": (
-        "month-end balances vary by {value:.0%}",
-        "月末余额波动幅度{value:.0%}",
-    ),
-    "tenure_months": ("customer for {value:.0f} months", "成为客户{value:.0f}个月"),
-    "interactions_6m": {
-        "one": ("1 contact with the bank in 6 months", "近6个月与银行接触1次"),
-        "any": ("{value:.0f} contacts with the bank in 6 months", "近6个月与银行接触{value:.0f}次"),
-    },
-    "age": {
-        "any": ("aged {value:.0f}", "年龄{value:.0f}岁"),
-        "missing": ("no age on record (corporate or unknown)", "无年龄记录（企业客户或未登记）"),
-    },
-    "txn_count_3m": {
-        "one": ("1 transaction in 3 months", "近3个月交易1笔"),
-        "any": ("{value:.0f} transactions in 3 months", "近3个月交易{value:.0f}笔"),
-    },
-    "txn_3m": {
-        "one": ("1 transaction in 3 months", "近3个月交易1笔"),
-        "any": ("{value:.0f} transactions in 3 months", "近3个月交易{value:.0f}笔"),
-    },
-    "txn_trend": {
-        "down": (
-            "transactions down {pct:.0%} on the previous 3 months",
-            "交易笔数较前3个月下降{pct:.0%}",
-        ),
-        "zero": ("transactions flat on the previous 3 months", "交易笔数与前3个月持平"),
-        "up": (
-            "transactions up {pct:.0%} on the previous 3 months",
-            "交易笔数较前3个月上升{pct:.0%}",
-        ),
-    },
-    "frequency": ("{value:.0f} transactions in the period", "期内交易{value:.0f}笔"),
-    "frequency_12m": ("{value:.0f} transactions in 12 months", "近12个月交易{value:.0f}笔"),
-    "monetary": ("CNY {value:,.0f} transacted", "交易金额{value:,.0f}元"),
-    "monetary_12m": ("CNY {value:,.0f} transacted in 12 months", "近12个月交易金额{value:,.0f}元"),
-    "aum": ("AUM of CNY {value:,.0f}", "资产规模{value:,.0f}元"),
-    "kind": ("customer type: {value}", "客户类型：{value}"),
-}
-
-GENERIC_REASON: ReasonText = ("{feature} = {value}", "{feature}为{value}")
-GENERIC_MISSING: ReasonText = ("{feature} not known", "{feature}未知")
-
-
-def explain(
-    reason: Reason, templates: Mapping[str, ReasonTemplate] = DEFAULT_REASON_TEMPLATES
-) -> tuple[str, str]:
-    """A reason in plain words, as (English, Chinese).
-
-    Uses the feature's template (see ``DEFAULT_REASON_TEMPLATES`` for the format), and
-    ``"{feature} = {value}"`` / ``"{feature}为{value}"`` for a feature without one or when
-    its template does not fit the value.
-    """
-    value = _plain(reason.value)
-    template = templates.get(reason.feature)
-    chosen = _choose(template, value) if template is not None else None
-    fields: dict[str, Any] = {"feature": reason.feature, "value": value}
-    if isinstance(value, numbers.Real):
-        fields["pct"] = abs(float(value))
-        fields["points"] = abs(float(value)) * 100
-    if chosen is not None:
-        try:
-            return chosen[0].format(**fields), chosen[1].format(**fields)
-        except (KeyError, ValueError, TypeError, IndexError):
-            pass  # a template that does not fit this value: say it generically
-    if value is None:
-        return (
-            GENERIC_MISSING[0].format(feature=reason.feature),
-            GENERIC_MISSING[1].format(feature=reason.feature),
-        )
-    shown = _display(value)
-    return (
-        GENERIC_REASON[0].format(feature=reason.feature, value=shown),
-        GENERIC_REASON[1].format(feature=reason.feature, value=shown),
-    )
-
-
-def _choose(template: ReasonTemplate, value: Any) -> ReasonText | None:
-    if isinstance(template, tuple):
-        return template if value is not None else None
-    if value is None:
-        return template.get("missing")
-    if str(value) in template:
-        return template[str(value)]
-    if isinstance(value, numbers.Real) and not math.isnan(float(value)):
-        if "one" in template and round(float(value)) == 1:  # "1 product", not "1 products"
-            return template["one"]
-        sign = "down" if value < 0 else "zero" if value == 0 else "up"
-        if sign in template:
-            return template[sign]
-    return template.get("any")
-
-
-def _display(value: Any) -> str:
-    if isinstance(value, dt.datetime) and value.time() == dt.time.min:
-        return value.date().isoformat()
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        return str(value)
-    number = float(value)
-    if number.is_integer():
-        return f"{int(number)}"
-    return f"{number:.2f}".rstrip("0").rstrip(".")
-
-
-# -- evaluation ---------------------------------------------------------------------------
-
-
-@dataclass
-class EvaluationReport:
-    """Out-of-fold quality of the churn model (see :func:`evaluate`)."""
-
-    auc: float
-    auc_std: float
-    auc_per_fold: list[float]
-    brier: float
-    calibration: list[dict[str, float]]
-    lift: list[dict[str, float]]
-    n: int
-    positives: int
-    folds: int
-    features: list[str]
-    top_features: list[dict[str, Any]] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain Python values only, ready for ``json.dumps``."""
-        return _jsonable(asdict(self))
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def evaluate(
-    X: pd.DataFrame,
-    y: ArrayLike | pd.Series,
-    *,
-    folds: int = 5,
-    random_state: int = 0,
-    model: ChurnModel | None = None,
-) -> EvaluationReport:
-    """Stratified k-fold cross-validation of the churn model.
-
-    Each fold fits a fresh model (the settings of ``model``, default ``ChurnModel()``) on
-    the other folds and predicts the held-out one, so every customer gets an out-of-fold
-    calibrated probability. From these: the ROC AUC of each fold (and their mean), the
-    Brier score (mean squared error of the probability), a reliability table over ten
-    equal-count bins of predicted risk, and the lift of each risk decile (decile 1 = the
-    riskiest tenth) with the cumulative share of churners caught. ``top_features`` are gain
-    importances of the boosted trees fitted on all the data.
-    """
-    frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(X)
-    labels = coerce_label(y)
-    n = len(labels)
-    if len(frame) != n:
-        raise ValueError(f"{len(frame)} rows of features but {n} labels")
-    if folds < 2:
-        raise ValueError(f"need at least 2 folds, not {folds}")
-    if n < folds:
-        raise ValueError(f"{n} rows are too few for {folds}-fold cross-validation")
-    positives = int(labels.sum())
-    if positives in (0, n):
-        raise ValueError(f"the label has one class only (all {labels[0]}); need both")
-    smallest = min(positives, n - positives)
-    if smallest < folds:
-        raise ValueError(
-            f"only {smallest} customers in the smaller class; {folds}-fold "
-            f"cross-validation needs at least {folds}"
-        )
-    settings = (model or ChurnModel(random_state=random_state)).get_params()
-    splitter = StratifiedKFold(folds, shuffle=True, random_state=random_state)
-    oof = np.zeros(n, dtype=np.float64)
-    aucs: list[float] = []
-    for train, test in splitter.split(np.zeros(n), labels):
-        fold_model = ChurnModel(**settings).fit(frame.iloc[train], labels[train])
-        oof[test] = fold_model.predict_proba(frame.iloc[test])
-        aucs.append(float(roc_auc_score(labels[test], oof[test])))
-    full = ChurnModel(**settings)._fit_uncalibrated(frame, labels)
-    gain = full.feature_importances_
-    total = float(gain.sum()) or 1.0
-    ranked = np.argsort(-gain, kind="stable")[:TOP_FEATURES]
-    return EvaluationReport(
-        auc=float(np.mean(aucs)),
-        auc_std=float(np.std(aucs)),
-        auc_per_fold=aucs,
-        brier=float(brier_score_loss(labels, oof)),
-        calibration=calibration_table(labels, oof),
-        lift=lift_table(labels, oof),
-        n=n,
-        positives=positives,
-        folds=folds,
-        features=list(full.feature_names_),
-        top_features=[
-            {
-                "feature": full.feature_names_[j],
-                "gain": float(gain[j]),
-                "share": float(gain[j] / total),
-            }
-            for j in ranked
-        ],
-    )
-
-
-def _equal_bins(order: IntArray, bins: int) -> list[IntArray]:
-    return [part for part in np.array_split(order, bins) if len(part)]
-
-
-def calibration_table(y: ArrayLike, proba: ArrayLike, bins: int = 10) -> list[dict[str, float]]:
-    """Reliability table: mean predicted risk against the observed churn rate per bin.
-
-    Bins are equal-count quantile bins of the predicted probability, lowest risk first.
-    """
-    labels = np.asarray(y, dtype=np.float64)
-    p = np.asarray(proba, dtype=np.float64)
-    order = np.argsort(p, kind="stable")
-    return [
-        {
-            "bin": k + 1,
-            "mean_predicted": float(p[part].mean()),
-            "observed_rate": float(labels[part].mean()),
-            "count": int(len(part)),
-        }
-        for k, part in enumerate(_equal_bins(order, bins))
-    ]
-
-
-def lift_table(y: ArrayLike, proba: ArrayLike, bins: int = 10) -> list[dict[str, float]]:
-    """Churners caught per risk decile, riskiest first, with lift and cumulative gain.
-
-    lift = the decile's churn rate / the overall rate; cumulative gain = the share of all
-    churners found in this and the riskier deciles.
-    """
-    labels = np.asarray(y, dtype=np.float64)
-    p = np.asarray(proba, dtype=np.float64)
-    order = np.argsort(-p, kind="stable")
-    overall = float(labels.mean())
-    total = float(labels.sum())
-    rows: list[dict[str, float]] = []
-    caught = 0.0
-    for k, part in enumerate(_equal_bins(order, bins)):
-        churners = float(labels[part].sum())
-        caught += churners
-        rate = churners / len(part)
-        rows.append(
-            {
-                "decile": k + 1,
-                "count": int(len(part)),
-                "churners": int(churners),
-                "rate": rate,
-                "lift": rate / overall if overall > 0 else 0.0,
-                "cumulative_gain": caught / total if total > 0 else 0.0,
-            }
-        )
-    return rows
-
-
 __all__ = [
-    "DEFAULT_REASON_TEMPLATES",
     "ChurnModel",
-    "EvaluationReport",
     "Reason",
-    "calibration_table",
     "coerce_label",
-    "evaluate",
-    "explain",
-    "lift_table",
+    "plain_value",
     "time_split",
 ]

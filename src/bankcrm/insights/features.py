@@ -31,6 +31,14 @@ def months_before(d: dt.date, months: int) -> dt.date:
     return dt.date(y, m + 1, 1)
 
 
+def shift_months(d: dt.date, months: int) -> dt.date:
+    """The same day ``months`` later (earlier when negative), or that month's last day."""
+    y, m = divmod(d.year * 12 + d.month - 1 + months, 12)
+    first = dt.date(y, m + 1, 1)
+    last_day = (months_before(first, -1) - dt.timedelta(days=1)).day
+    return first.replace(day=min(d.day, last_day))
+
+
 def _aware(d: dt.date) -> dt.datetime:
     return dt.datetime.combine(d, dt.time.min, tzinfo=dt.UTC)
 
@@ -55,10 +63,37 @@ TXN_COUNTS = (
 
 def extract_features(*, as_of: dt.date) -> pd.DataFrame:
     """Features of every customer onboarded by ``as_of``, as seen on that day."""
-    end = _aware(as_of + dt.timedelta(days=1))
-    d90, d180, d365 = (_aware(as_of - dt.timedelta(days=n)) for n in (90, 180, 365))
-    d6m = as_of - dt.timedelta(days=182)
-    customers = _frame(
+    customers = _customers(as_of)
+    if customers.empty:
+        return customers
+    f = customers.join(
+        [_transactions(as_of), _aum_months(as_of), _accounts(as_of), _contacts(as_of)],
+        how="left",
+    )
+    # A table with no rows in the window (a young bank, an early cut-off) adds no columns.
+    for col in ("last_txn", "first_txn_12m"):
+        if col not in f:
+            f[col] = pd.NaT
+    for col in TXN_COUNTS + ("balance_volatility",):
+        if col not in f:
+            f[col] = np.nan
+    _add_timing(f, as_of)
+    _fill_counts(f)
+    _add_changes(f, as_of)
+    return f
+
+
+def _end(as_of: dt.date) -> dt.datetime:
+    """The first moment after ``as_of``: windows end here, exclusive."""
+    return _aware(as_of + dt.timedelta(days=1))
+
+
+def _six_months_ago(as_of: dt.date) -> dt.date:
+    return as_of - dt.timedelta(days=182)
+
+
+def _customers(as_of: dt.date) -> pd.DataFrame:
+    return _frame(
         Customer.objects.filter(onboarded_on__lte=as_of).values(
             "id",
             "onboarded_on",
@@ -70,9 +105,13 @@ def extract_features(*, as_of: dt.date) -> pd.DataFrame:
         ),
         index="id",
     )
-    if customers.empty:
-        return customers
-    txn = _frame(
+
+
+def _transactions(as_of: dt.date) -> pd.DataFrame:
+    """Last transaction, counts and sums over the last 3, 6 and 12 months (``TXN_COUNTS``)."""
+    end = _end(as_of)
+    d90, d180, d365 = (_aware(as_of - dt.timedelta(days=n)) for n in (90, 180, 365))
+    return _frame(
         Transaction.objects.filter(booked_at__lt=end)
         .values("customer_id")
         .annotate(
@@ -94,6 +133,10 @@ def extract_features(*, as_of: dt.date) -> pd.DataFrame:
             outflow_3m=Sum("amount", filter=Q(booked_at__gte=d90, direction=Direction.DEBIT)),
         )
     )
+
+
+def _aum_months(as_of: dt.date) -> pd.DataFrame:
+    """AUM at the last month end, six months before it, and its volatility over the seven."""
     m_now = months_before(as_of, 0)
     months = [months_before(as_of, k) for k in range(6, -1, -1)]
     snaps = pd.DataFrame.from_records(
@@ -103,23 +146,27 @@ def extract_features(*, as_of: dt.date) -> pd.DataFrame:
             .annotate(aum=Sum("balance"))
         )
     )
-    if len(snaps):
-        monthly = (
-            snaps.pivot_table(index="customer_id", columns="month", values="aum", aggfunc="sum")
-            .astype(float)
-            .reindex(columns=months)
-        )
-        monthly = monthly.fillna(0.0)
-        bal = pd.DataFrame(
-            {
-                "aum": monthly[m_now],
-                "aum_6m_ago": monthly[months[0]],
-                "balance_volatility": monthly.std(axis=1) / monthly.mean(axis=1).replace(0, np.nan),
-            }
-        )
-    else:
-        bal = pd.DataFrame(columns=["aum", "aum_6m_ago", "balance_volatility"])
-    accounts = _frame(
+    if not len(snaps):
+        return pd.DataFrame(columns=["aum", "aum_6m_ago", "balance_volatility"])
+    monthly = (
+        snaps.pivot_table(index="customer_id", columns="month", values="aum", aggfunc="sum")
+        .astype(float)
+        .reindex(columns=months)
+    )
+    monthly = monthly.fillna(0.0)
+    return pd.DataFrame(
+        {
+            "aum": monthly[m_now],
+            "aum_6m_ago": monthly[months[0]],
+            "balance_volatility": monthly.std(axis=1) / monthly.mean(axis=1).replace(0, np.nan),
+        }
+    )
+
+
+def _accounts(as_of: dt.date) -> pd.DataFrame:
+    """Products held now and six months ago, accounts closed since, accounts counting to AUM."""
+    d6m = _six_months_ago(as_of)
+    return _frame(
         Account.objects.filter(opened_on__lte=as_of)
         .values("customer_id")
         .annotate(
@@ -139,19 +186,21 @@ def extract_features(*, as_of: dt.date) -> pd.DataFrame:
             ),
         )
     )
-    contacts = _frame(
-        Interaction.objects.filter(occurred_at__gte=_aware(d6m), occurred_at__lt=end)
+
+
+def _contacts(as_of: dt.date) -> pd.DataFrame:
+    return _frame(
+        Interaction.objects.filter(
+            occurred_at__gte=_aware(_six_months_ago(as_of)), occurred_at__lt=_end(as_of)
+        )
         .values("customer_id")
         .annotate(interactions_6m=Count("id"))
     )
-    f = customers.join([txn, bal, accounts, contacts], how="left")
-    # A table with no rows in the window (a young bank, an early cut-off) adds no columns.
-    for col in ("last_txn", "first_txn_12m"):
-        if col not in f:
-            f[col] = pd.NaT
-    for col in TXN_COUNTS + ("balance_volatility",):
-        if col not in f:
-            f[col] = np.nan
+
+
+def _add_timing(f: pd.DataFrame, as_of: dt.date) -> None:
+    """Tenure, age, recency, and the BG/NBD inputs in weeks over the last year."""
+    end = _end(as_of)
     f["tenure_months"] = (pd.Timestamp(as_of) - pd.to_datetime(f["onboarded_on"])).dt.days / 30.44
     f["age"] = (pd.Timestamp(as_of) - pd.to_datetime(f["birth_date"])).dt.days / 365.25
     last = pd.to_datetime(f["last_txn"], utc=True)
@@ -163,24 +212,35 @@ def extract_features(*, as_of: dt.date) -> pd.DataFrame:
     f["bg_T"] = ((pd.Timestamp(end) - first).dt.days / 7).fillna(0)
     f["bg_recency"] = ((last - first).dt.days / 7).fillna(0).clip(lower=0)
     f["bg_recency"] = np.minimum(f["bg_recency"], f["bg_T"])
-    for col in (
-        "frequency_12m",
-        "txn_3m",
-        "txn_prev_3m",
-        "salary_3m",
-        "salary_prev_3m",
-        "digital_3m",
-        "digital_prev_3m",
-        "products",
-        "products_6m_ago",
-        "closed_accounts_6m",
-        "interactions_6m",
-        "aum",
-        "aum_6m_ago",
-    ):
+
+
+# Counts and sums that are 0, not unknown, for a customer without rows in their window.
+ZERO_WHEN_ABSENT = (
+    "frequency_12m",
+    "txn_3m",
+    "txn_prev_3m",
+    "salary_3m",
+    "salary_prev_3m",
+    "digital_3m",
+    "digital_prev_3m",
+    "products",
+    "products_6m_ago",
+    "closed_accounts_6m",
+    "interactions_6m",
+    "aum",
+    "aum_6m_ago",
+    "monetary_12m",
+    "outflow_3m",
+)
+
+
+def _fill_counts(f: pd.DataFrame) -> None:
+    for col in ZERO_WHEN_ABSENT:
         f[col] = f[col].astype(float).fillna(0.0) if col in f else 0.0
-    for col in ("monetary_12m", "outflow_3m"):
-        f[col] = f[col].astype(float).fillna(0.0) if col in f else 0.0
+
+
+def _add_changes(f: pd.DataFrame, as_of: dt.date) -> None:
+    """Status on the day, and the changes on the previous period an RM can act on."""
     day = pd.Timestamp(as_of)
     f["is_closed"] = pd.to_datetime(f["closed_on"]).le(day)  # NaT (open) compares False
     f["salary_stopped"] = ((f["salary_prev_3m"] > 0) & (f["salary_3m"] == 0)).astype(float)
@@ -195,7 +255,6 @@ def extract_features(*, as_of: dt.date) -> pd.DataFrame:
             (f["txn_3m"] - f["txn_prev_3m"]) / f["txn_prev_3m"].where(f["txn_prev_3m"] > 0)
         ).fillna(0.0)
     f["risk_valid"] = pd.to_datetime(f["risk_expires_on"]).ge(day)
-    return f
 
 
 # The columns the churn model learns from (what an RM can act on, named in reasons).
