@@ -19,10 +19,10 @@ from django.db.models import Sum
 
 from bankcrm.analytics.recommend import RISK_RANK
 from bankcrm.banking.models import BalanceSnapshot, Product, ProductStatus
+from bankcrm.core.dates import months_before
 from bankcrm.customers.models import Customer
 from bankcrm.demo.generator import DemoConfig, build_demo_bank, flush_database
 from bankcrm.demo.models import BehaviourPath, CustomerTruth
-from bankcrm.insights.features import months_before
 from bankcrm.insights.models import AnalyticsRun, CustomerScore, LifecycleTransition, RunStatus
 from bankcrm.insights.runs import STAGES, RunError, RunSettings, analytics_run
 

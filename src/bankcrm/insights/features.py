@@ -20,27 +20,11 @@ from bankcrm.banking.models import (
     Transaction,
     TransactionType,
 )
+from bankcrm.core.dates import day_start_utc, months_before
 from bankcrm.customers.models import Customer
 from bankcrm.interactions.models import Interaction
 
 DIGITAL = ["mobile", "online", "wechat_pay", "alipay"]
-
-
-def months_before(d: dt.date, months: int) -> dt.date:
-    y, m = divmod(d.year * 12 + d.month - 1 - months, 12)
-    return dt.date(y, m + 1, 1)
-
-
-def shift_months(d: dt.date, months: int) -> dt.date:
-    """The same day ``months`` later (earlier when negative), or that month's last day."""
-    y, m = divmod(d.year * 12 + d.month - 1 + months, 12)
-    first = dt.date(y, m + 1, 1)
-    last_day = (months_before(first, -1) - dt.timedelta(days=1)).day
-    return first.replace(day=min(d.day, last_day))
-
-
-def _aware(d: dt.date) -> dt.datetime:
-    return dt.datetime.combine(d, dt.time.min, tzinfo=dt.UTC)
 
 
 def _frame(rows: Any, index: str = "customer_id") -> pd.DataFrame:
@@ -85,7 +69,7 @@ def extract_features(*, as_of: dt.date) -> pd.DataFrame:
 
 def _end(as_of: dt.date) -> dt.datetime:
     """The first moment after ``as_of``: windows end here, exclusive."""
-    return _aware(as_of + dt.timedelta(days=1))
+    return day_start_utc(as_of + dt.timedelta(days=1))
 
 
 def _six_months_ago(as_of: dt.date) -> dt.date:
@@ -110,7 +94,7 @@ def _customers(as_of: dt.date) -> pd.DataFrame:
 def _transactions(as_of: dt.date) -> pd.DataFrame:
     """Last transaction, counts and sums over the last 3, 6 and 12 months (``TXN_COUNTS``)."""
     end = _end(as_of)
-    d90, d180, d365 = (_aware(as_of - dt.timedelta(days=n)) for n in (90, 180, 365))
+    d90, d180, d365 = (day_start_utc(as_of - dt.timedelta(days=n)) for n in (90, 180, 365))
     return _frame(
         Transaction.objects.filter(booked_at__lt=end)
         .values("customer_id")
@@ -191,7 +175,7 @@ def _accounts(as_of: dt.date) -> pd.DataFrame:
 def _contacts(as_of: dt.date) -> pd.DataFrame:
     return _frame(
         Interaction.objects.filter(
-            occurred_at__gte=_aware(_six_months_ago(as_of)), occurred_at__lt=_end(as_of)
+            occurred_at__gte=day_start_utc(_six_months_ago(as_of)), occurred_at__lt=_end(as_of)
         )
         .values("customer_id")
         .annotate(interactions_6m=Count("id"))

@@ -20,7 +20,8 @@ from bankcrm.banking.models import (
     Transaction,
     TransactionType,
 )
-from bankcrm.insights.features import extract_features, months_before
+from bankcrm.core.dates import months_before
+from bankcrm.insights.features import extract_features
 from bankcrm.insights.run_settings import RunError
 
 

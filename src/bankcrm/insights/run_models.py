@@ -24,7 +24,8 @@ from bankcrm.analytics.rfm import rfm_scores
 from bankcrm.analytics.segments import BehaviourClusters, life_stage
 from bankcrm.analytics.tiers import DEFAULT_TIERS, assign_tiers
 from bankcrm.banking.models import ProductCategory
-from bankcrm.insights.features import CHURN_FEATURES, shift_months
+from bankcrm.core.dates import shift_months
+from bankcrm.insights.features import CHURN_FEATURES
 from bankcrm.insights.run_settings import RunSettings
 
 # Behaviour features the k-means clusters are found on, with readable names.

@@ -31,7 +31,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from bankcrm.banking.models import Transaction
-from bankcrm.insights.features import shift_months
+from bankcrm.core.dates import shift_months
 from bankcrm.insights.models import AnalyticsRun, RunStatus
 from bankcrm.insights.run_inputs import run_inputs_read
 from bankcrm.insights.run_models import (
