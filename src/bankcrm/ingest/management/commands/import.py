@@ -112,7 +112,7 @@ class Command(BaseCommand):
             sys.exit(1)
 
     def _print(self, outcome: Any) -> None:
-        from bankcrm.ingest.engine import error_report_path
+        from bankcrm.ingest.outcome import error_report_path
 
         d = outcome.detected
         if d:
