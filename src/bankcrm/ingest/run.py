@@ -10,7 +10,7 @@ A file lands whole or not at all. Everything happens in one database transaction
    changing only rows whose values differ (`upsert`).
 
 The run records its status, counts and rejected rows (`outcome`), and the audit trail records
-the run.
+the run. Once a landed import has committed, it sends `signals.import_committed`.
 
 A killed import leaves the transaction uncommitted, so the database is as it was; running the
 same command again imports the file from the start.
@@ -34,6 +34,7 @@ from bankcrm.ingest.models import ImportRun, ImportStatus
 from bankcrm.ingest.outcome import Outcome, RowError, RowErrors, error_report_write
 from bankcrm.ingest.plan import Options, make_plan
 from bankcrm.ingest.reading import FileError, Source
+from bankcrm.ingest.signals import import_committed
 from bankcrm.ingest.specs import Kind
 from bankcrm.ingest.stage import Progress, Stage, read_into_stage
 from bankcrm.ingest.upsert import Upsert, refresh_aum
@@ -198,6 +199,7 @@ class _Import:
         self.outcome.status = ImportStatus.SUCCEEDED
         self.outcome.message = _landed_message(self.outcome, merged)
         self._record()
+        self._announce_after_commit()
 
     def _read(self, source: Source) -> Stage:
         """The plan from the header, and the file's good rows in the stage."""
@@ -243,7 +245,7 @@ class _Import:
         return merged
 
     def _write(self, upsert: Upsert) -> None:
-        """The upsert, with the audit trail, RM history, AUM and summaries it changes."""
+        """The upsert, with the audit trail, RM history and AUM it changes."""
         run, kind, outcome, actor = self.run, self.kind, self.outcome, self.actor
         now = timezone.now()
         audited = kind.audit_rows and (outcome.created or outcome.updated)
@@ -259,11 +261,24 @@ class _Import:
                 upsert.assign_created(run.pk, now)
             if kind.refresh_aum:
                 refresh_aum(upsert.customer_ids_sql())
-            if kind.refresh_summaries:
-                from bankcrm.insights.services import dashboard_summaries_refresh
-
-                dashboard_summaries_refresh()
         self.laps.lap("write")
+
+    def _announce_after_commit(self) -> None:
+        run, kind, outcome = self.run, self.kind, self.outcome
+
+        def announce() -> None:
+            # The file has landed: a receiver that fails must not make it a failed import.
+            import_committed.send_robust(
+                sender=ImportRun,
+                run=run,
+                kind=kind,
+                created=outcome.created,
+                updated=outcome.updated,
+                unchanged=outcome.unchanged,
+                rejected=outcome.rejected,
+            )
+
+        transaction.on_commit(announce)
 
     def _save_timings(self) -> None:
         run, outcome = self.run, self.outcome
