@@ -252,6 +252,7 @@ class _RowReader:
         self.outputs = self.names + plan.derived  # what a checked row writes, in stage order
 
     def read(self, source: Source, write: Writer, progress: Progress | None) -> int:
+        # The loop runs once per row of the file: what it needs is in locals.
         errors, check, width, extra, fast = (
             self.errors,
             self.check,
