@@ -337,7 +337,7 @@ def test_a_database_dump_holds_no_resident_id_or_mobile_in_plain_text(bank, tmp_
     leaked = sorted(s for s in identifiers if s in dump)
     assert leaked == [], f"{len(leaked)} identifiers in plain text in the dump"
     # A run's error report on disk keeps the rejected ID masked as well.
-    from bankcrm.ingest.engine import error_report_path
+    from bankcrm.ingest.outcome import error_report_path
 
     report = error_report_path(outcome.run_id).read_text(encoding="utf-8")
     assert not [s for s in identifiers if s in report]

@@ -19,9 +19,10 @@ from bankcrm.banking.models import Account, BalanceSnapshot, Transaction
 from bankcrm.core.masking import mask_mobile
 from bankcrm.core.models import AuditEvent, Branch, User
 from bankcrm.customers.models import ConsentEvent, Customer, GroupMembership
-from bankcrm.ingest.engine import error_report_path, make_plan
 from bankcrm.ingest.mapping import load_mapping, mapping_from_dict
 from bankcrm.ingest.models import ImportRun, ImportStatus
+from bankcrm.ingest.outcome import error_report_path
+from bankcrm.ingest.plan import make_plan
 from bankcrm.ingest.services import import_path
 from bankcrm.ingest.specs import KINDS
 from bankcrm.interactions.models import Interaction

@@ -106,14 +106,14 @@ def a_run(bank: Any, c: Any) -> dict[str, Any]:
 
 
 def an_import(bank: Any, c: Any) -> dict[str, Any]:
-    from bankcrm.ingest.engine import RowError, _write_report
     from bankcrm.ingest.models import ImportRun
+    from bankcrm.ingest.outcome import RowError, error_report_write
 
     error = RowError(2, "code", "X", "bad")
     run = ImportRun.objects.create(
         kind="branches", file_name="b.csv", status="rejected", rejected=1, errors=[error.as_dict()]
     )
-    _write_report(run.pk, run.file_name, [error])
+    error_report_write(run.pk, run.file_name, [error])
     return {"pk": run.pk}
 
 

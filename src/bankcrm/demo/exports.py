@@ -39,8 +39,8 @@ from bankcrm.demo.generator import (
     plan_bank,
 )
 from bankcrm.demo.models import CustomerTruth
-from bankcrm.ingest.engine import Outcome
 from bankcrm.ingest.mapping import load_mapping
+from bankcrm.ingest.outcome import Outcome
 from bankcrm.ingest.services import import_path
 from bankcrm.ingest.specs import KINDS, Kind
 from bankcrm.interactions.models import Interaction, Task

@@ -122,14 +122,7 @@ def parse_datetime(
     if not text:
         return None
     if fmt:
-        try:
-            parsed = dt.datetime.strptime(text, fmt)
-        except ValueError:
-            raise CellError(
-                _("“%(value)s” does not match the date format %(format)s.")
-                % {"value": text, "format": fmt}
-            ) from None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+        return _datetime_in_format(text, fmt, zone)
     if len(text) >= 16 and text[4] == "-" and text[10] in " T":
         try:
             parsed = dt.datetime.fromisoformat(text)
@@ -137,6 +130,23 @@ def parse_datetime(
             pass
         else:
             return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+    return _datetime_spelled(text, zone)
+
+
+def _datetime_in_format(text: str, fmt: str, zone: dt.tzinfo) -> dt.datetime:
+    try:
+        parsed = dt.datetime.strptime(text, fmt)
+    except ValueError:
+        raise CellError(
+            _("“%(value)s” does not match the date format %(format)s.")
+            % {"value": text, "format": fmt}
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
+
+
+def _datetime_spelled(text: str, zone: dt.tzinfo) -> dt.datetime:
+    """A date as :func:`parse_date_text` reads it, then maybe a time of day (20240305101112,
+    2024/3/5 10:11, 2024年3月5日 101112)."""
     ascii_text = _ascii(text)
     day_part, _sep, time_part = ascii_text.replace("T", " ").partition(" ")
     time_part = time_part.strip()
@@ -151,6 +161,11 @@ def parse_datetime(
         ) from None
     if not time_part:
         return dt.datetime.combine(day, dt.time(), tzinfo=zone)
+    return dt.datetime.combine(day, _time_of_day(time_part, text), tzinfo=zone)
+
+
+def _time_of_day(time_part: str, text: str) -> dt.time:
+    """10:11, 10:11:12, 10:11:12.5 or 101112; ``text`` is the whole cell, for the message."""
     if len(time_part) == 6 and time_part.isdigit():
         time_part = f"{time_part[:2]}:{time_part[2:4]}:{time_part[4:]}"
     m = _TIME.match(time_part)
@@ -160,7 +175,7 @@ def parse_datetime(
             % {"value": text}
         )
     try:
-        moment = dt.time(
+        return dt.time(
             int(m.group(1)),
             int(m.group(2)),
             int(m.group(3) or 0),
@@ -168,7 +183,6 @@ def parse_datetime(
         )
     except ValueError:
         raise CellError(_("“%(value)s” is not a real time of day.") % {"value": text}) from None
-    return dt.datetime.combine(day, moment, tzinfo=zone)
 
 
 def parse_month(value: Any, fmt: str | None = None) -> dt.date | None:

@@ -15,17 +15,13 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import translation
 
-from bankcrm.ingest.engine import (
-    Options,
-    Outcome,
-    Progress,
-    import_dir,
-    mark_interrupted_runs,
-    run_import,
-)
 from bankcrm.ingest.mapping import Mapping
 from bankcrm.ingest.models import ImportRun
+from bankcrm.ingest.outcome import Outcome, import_dir
+from bankcrm.ingest.plan import Options
+from bankcrm.ingest.run import mark_interrupted_runs, run_import
 from bankcrm.ingest.specs import Kind
+from bankcrm.ingest.stage import Progress
 
 logger = logging.getLogger(__name__)
 

@@ -121,6 +121,8 @@ class Kind:
     derived: dict[str, str] = field(default_factory=dict)
     check: RowCheck | None = None
     refresh_aum: bool = False
+    # The dashboard summaries are built from these rows: insights rebuilds them when an import
+    # that created or changed some has committed (signals.import_committed).
     refresh_summaries: bool = False
     # Rows naming a number merged into another customer are skipped (kept as that alias).
     skip_aliases: bool = False

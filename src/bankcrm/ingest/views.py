@@ -19,10 +19,10 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from bankcrm.core.permissions import AuthenticatedRequest, require_role
 from bankcrm.core.roles import CAN_IMPORT, has_role
-from bankcrm.ingest.engine import error_report_path
 from bankcrm.ingest.forms import ImportForm
 from bankcrm.ingest.mapping import Mapping, MappingError, mapping_from_dict
 from bankcrm.ingest.models import ImportRun
+from bankcrm.ingest.outcome import error_report_path
 from bankcrm.ingest.selectors import (
     error_value_shown,
     import_run_errors,

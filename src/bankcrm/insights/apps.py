@@ -6,3 +6,6 @@ class InsightsConfig(AppConfig):
     name = "bankcrm.insights"
     label = "insights"
     verbose_name = _("Insights")
+
+    def ready(self) -> None:
+        from bankcrm.insights import receivers  # noqa: F401

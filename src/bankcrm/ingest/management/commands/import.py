@@ -12,9 +12,11 @@ from django.utils import translation
 from tqdm import tqdm
 
 from bankcrm.core.commands import command_language
-from bankcrm.ingest.mapping import MappingError, load_mapping
+from bankcrm.core.models import User
+from bankcrm.ingest.mapping import Mapping, MappingError, load_mapping
+from bankcrm.ingest.outcome import Outcome, error_report_path
 from bankcrm.ingest.services import import_path
-from bankcrm.ingest.specs import KINDS
+from bankcrm.ingest.specs import KINDS, Kind
 
 
 class Command(BaseCommand):
@@ -45,61 +47,16 @@ class Command(BaseCommand):
             self._handle(options)
 
     def _handle(self, options: dict[str, Any]) -> None:
-        from bankcrm.core.models import User
-
         kind = KINDS[options["kind"]]
-        mapping = None
-        if options["mapping"]:
-            try:
-                mapping = load_mapping(options["mapping"])
-            except MappingError as exc:
-                raise CommandError(f"{options['mapping']}: {exc}") from None
-            if mapping.kind and mapping.kind != kind.name:
-                raise CommandError(
-                    f"{options['mapping']}: this mapping is for {mapping.kind} files, "
-                    f"not {kind.name}"
-                )
-        actor = None
-        if options["user"]:
-            actor = User.objects.filter(username=options["user"]).first()
-            if actor is None:
-                raise CommandError(f"no staff member {options['user']!r}")
+        mapping = self._mapping(options["mapping"], kind)
+        actor = self._actor(options["user"])
         for path in options["files"]:
             if not path.is_file():
                 raise CommandError(f"{path}: no such file")
         as_json = options["json"]
         results = []
         for path in options["files"]:
-            bar = tqdm(
-                total=path.stat().st_size,
-                desc=f"{kind.name} {path.name}",
-                unit="B",
-                unit_scale=True,
-                disable=options["no_progress"] or as_json or not sys.stderr.isatty(),
-                file=sys.stderr,
-            )
-            state = {"rows": 0}
-
-            def progress(
-                rows: int, done: int, total: int, bar: Any = bar, state: Any = state
-            ) -> None:
-                bar.update(done - bar.n)
-                state["rows"] = rows
-                rate = bar.format_dict.get("elapsed") or 0
-                bar.set_postfix(rows=f"{rows:,}", rows_s=f"{rows / rate:,.0f}" if rate else "")
-
-            outcome = import_path(
-                kind,
-                path,
-                dry_run=options["dry_run"],
-                max_errors=options["max_errors"],
-                encoding=options["encoding"],
-                mapping=mapping,
-                actor=actor,
-                progress=progress,
-                channel="cli",
-            )
-            bar.close()
+            outcome = self._import(kind, path, mapping=mapping, actor=actor, options=options)
             results.append(outcome)
             if not as_json:
                 self._print(outcome)
@@ -111,9 +68,54 @@ class Command(BaseCommand):
         if not all(r.valid for r in results):
             sys.exit(1)
 
-    def _print(self, outcome: Any) -> None:
-        from bankcrm.ingest.engine import error_report_path
+    def _mapping(self, path: Path | None, kind: Kind) -> Mapping | None:
+        if not path:
+            return None
+        try:
+            mapping = load_mapping(path)
+        except MappingError as exc:
+            raise CommandError(f"{path}: {exc}") from None
+        if mapping.kind and mapping.kind != kind.name:
+            raise CommandError(f"{path}: this mapping is for {mapping.kind} files, not {kind.name}")
+        return mapping
 
+    def _actor(self, username: str) -> User | None:
+        if not username:
+            return None
+        actor = User.objects.filter(username=username).first()
+        if actor is None:
+            raise CommandError(f"no staff member {username!r}")
+        return actor
+
+    def _import(
+        self,
+        kind: Kind,
+        path: Path,
+        *,
+        mapping: Mapping | None,
+        actor: User | None,
+        options: dict[str, Any],
+    ) -> Outcome:
+        bar = _ProgressBar(
+            f"{kind.name} {path.name}",
+            path.stat().st_size,
+            disable=options["no_progress"] or options["json"] or not sys.stderr.isatty(),
+        )
+        outcome = import_path(
+            kind,
+            path,
+            dry_run=options["dry_run"],
+            max_errors=options["max_errors"],
+            encoding=options["encoding"],
+            mapping=mapping,
+            actor=actor,
+            progress=bar.show,
+            channel="cli",
+        )
+        bar.close()
+        return outcome
+
+    def _print(self, outcome: Outcome) -> None:
         d = outcome.detected
         if d:
             how = "detected" if d.get("encoding_detected") else "given"
@@ -140,3 +142,21 @@ class Command(BaseCommand):
             self.stdout.write(f"  … {len(outcome.errors) - 20} more")
         if outcome.errors:
             self.stdout.write(f"  error report: {error_report_path(outcome.run_id)}")
+
+
+class _ProgressBar:
+    """Bytes read of one file on stderr, with the rows read and the rows per second."""
+
+    def __init__(self, desc: str, total: int, *, disable: bool) -> None:
+        self.bar = tqdm(
+            total=total, desc=desc, unit="B", unit_scale=True, disable=disable, file=sys.stderr
+        )
+
+    def show(self, rows: int, done: int, total: int) -> None:
+        bar = self.bar
+        bar.update(done - bar.n)
+        rate = bar.format_dict.get("elapsed") or 0
+        bar.set_postfix(rows=f"{rows:,}", rows_s=f"{rows / rate:,.0f}" if rate else "")
+
+    def close(self) -> None:
+        self.bar.close()

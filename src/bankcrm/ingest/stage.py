@@ -1,0 +1,345 @@
+"""The staging table of one import: the file's rows read, parsed and checked into it, then the
+checks of the file as a whole (duplicate keys, unknown references) in SQL.
+
+The table is temporary and lives in the import's transaction: COPY fills it on PostgreSQL,
+batched inserts on SQLite.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from django.db import connection, models
+from django.utils.translation import gettext as _
+
+from bankcrm.customers.models import CustomerAlias
+from bankcrm.ingest import parsing
+from bankcrm.ingest.outcome import RowError, RowErrors
+from bankcrm.ingest.plan import Plan, model_field
+from bankcrm.ingest.reading import Source
+from bankcrm.ingest.specs import Column
+
+BATCH_ROWS = 5_000
+STAGE = "ingest_stage"
+BAD = "ingest_bad_lines"
+# PostgreSQL memory for each sort and hash of an import (the server's default is 4 MB): the
+# checks, the counts and the ordered upsert sort and join whole files, and would otherwise
+# spill to disk in many passes. Set for the import's transaction only.
+WORK_MEM = "256MB"
+
+Progress = Callable[[int, int, int], None]  # rows read, bytes read, total bytes
+Writer = Callable[[list[list[Any]]], None]
+
+
+def q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _prep(f: models.Field[Any, Any], value: Any) -> Any:
+    return f.get_db_prep_save(value, connection)
+
+
+def _sqlite_datetime(value: dt.datetime) -> str:
+    """As Django stores an aware datetime in SQLite: naive UTC, ``str()`` format."""
+    return str(value.astimezone(dt.UTC).replace(tzinfo=None))
+
+
+def _sqlite_prep(f: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
+    """A fast equivalent of get_db_prep_save for the value types the parsers produce."""
+    if isinstance(f, models.DateTimeField):
+        return _sqlite_datetime
+    if isinstance(f, models.DateField):
+        return dt.date.isoformat
+    if isinstance(f, models.DecimalField):
+        return str
+    if isinstance(f, models.CharField | models.TextField | models.BooleanField):
+        return None
+    if isinstance(f, models.IntegerField) and not f.choices:
+        return None
+    return functools.partial(_prep, f)
+
+
+class Stage:
+    """The temporary staging table of one import, and the checks of its rows."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.kind = plan.kind
+        self.model = plan.kind.model
+        self.types: list[str] = []
+        self.preps: list[Callable[[Any], Any] | None] = []
+        for col in plan.columns:
+            if col.ref is not None:
+                self.types.append("text")
+                self.preps.append(None)
+            else:
+                self._add_field(model_field(self.model, col.attname))
+        for name in plan.derived:
+            self._add_field(model_field(self.model, name))
+
+    def _add_field(self, f: models.Field[Any, Any]) -> None:
+        self.types.append(str(f.db_type(connection)))
+        self.preps.append(None if is_postgres() else _sqlite_prep(f))
+
+    def create(self) -> None:
+        cols = ", ".join(
+            f"{q(n)} {t}" for n, t in zip(self.plan.stage_names, self.types, strict=True)
+        )
+        self.drop()
+        with connection.cursor() as cur:
+            if is_postgres():
+                cur.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")  # until the import ends
+            tail = " ON COMMIT DROP" if is_postgres() else ""
+            cur.execute(f"CREATE TEMPORARY TABLE {q(STAGE)} (_line bigint, {cols}){tail}")
+            cur.execute(f"CREATE TEMPORARY TABLE {q(BAD)} (_line bigint){tail}")
+
+    def drop(self) -> None:
+        with connection.cursor() as cur:
+            cur.execute(f"DROP TABLE IF EXISTS {q(STAGE)}")
+            cur.execute(f"DROP TABLE IF EXISTS {q(BAD)}")
+
+    def writer(self) -> Writer:
+        """Writes a batch of rows (line, then the stage columns) to the table."""
+        names = ", ".join(["_line", *(q(n) for n in self.plan.stage_names)])
+        return self._copy_writer(names) if is_postgres() else self._insert_writer(names)
+
+    def _copy_writer(self, names: str) -> Writer:
+        def write_pg(rows: list[list[Any]]) -> None:
+            with (
+                connection.cursor() as cur,
+                cur.cursor.copy(f"COPY {q(STAGE)} ({names}) FROM STDIN") as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
+
+        return write_pg
+
+    def _insert_writer(self, names: str) -> Writer:
+        marks = ", ".join(["%s"] * (len(self.plan.stage_names) + 1))
+        sql = f"INSERT INTO {q(STAGE)} ({names}) VALUES ({marks})"  # noqa: S608
+        preps = self.preps
+
+        def write_sqlite(rows: list[list[Any]]) -> None:
+            prepared = [
+                [
+                    row[0],
+                    *(
+                        p(v) if p and v is not None else v
+                        for p, v in zip(preps, row[1:], strict=True)
+                    ),
+                ]
+                for row in rows
+            ]
+            with connection.cursor() as cur:
+                cur.executemany(sql, prepared)
+
+        return write_sqlite
+
+    def stage_col(self, file_col: str) -> str:
+        index = [c.name for c in self.plan.columns].index(file_col)
+        return self.plan.stage_names[index]
+
+    def ref_source(self, col: Column) -> str:
+        """The table (or sub-select) a reference column's values are looked up in."""
+        assert col.ref is not None
+        return col.ref.source or q(col.ref.model._meta.db_table)
+
+    # -- whole-file checks ------------------------------------------------------------------
+    def duplicates(self) -> Iterator[RowError]:
+        keys = [self.stage_col(k) for k in self.kind.key]
+        group = ", ".join(q(k) for k in keys)
+        join = " AND ".join(f"d.{q(k)} = s.{q(k)}" for k in keys)
+        sql = (
+            f"SELECT s._line, d.first_line, {', '.join(f's.{q(k)}' for k in keys)} "  # noqa: S608
+            f"FROM {q(STAGE)} s JOIN (SELECT {group}, MIN(_line) AS first_line FROM {q(STAGE)} "
+            f"GROUP BY {group} HAVING COUNT(*) > 1) d ON {join} "
+            "WHERE s._line > d.first_line ORDER BY s._line"
+        )
+        with connection.cursor() as cur:
+            cur.execute(sql)
+            for line, first, *values in cur.fetchall():
+                yield RowError(
+                    line,
+                    " + ".join(self.kind.key),
+                    " / ".join(str(v) for v in values),
+                    _("The same %(key)s is already on line %(first)d.")
+                    % {"key": " + ".join(self.kind.key), "first": first},
+                )
+
+    def missing_references(self) -> Iterator[RowError]:
+        for col, name in zip(self.plan.columns, self.plan.stage_names, strict=False):
+            ref = col.ref
+            if ref is None:
+                continue
+            also = ""
+            if ref.self_ref:
+                own_key = q(self.stage_col(self.kind.key[0]))
+                also = f" AND s.{q(name)} NOT IN (SELECT {own_key} FROM {q(STAGE)})"  # noqa: S608
+            sql = (
+                f"SELECT s._line, s.{q(name)} FROM {q(STAGE)} s "  # noqa: S608
+                f"WHERE s.{q(name)} IS NOT NULL AND s.{q(name)} <> '' AND NOT EXISTS "
+                f"(SELECT 1 FROM {self.ref_source(col)} r WHERE r.{q(ref.key)} = s.{q(name)})"
+                f"{also} ORDER BY s._line"
+            )
+            what = str(ref.model._meta.verbose_name)
+            with connection.cursor() as cur:
+                cur.execute(sql)
+                for line, value in cur.fetchall():
+                    yield RowError(
+                        line,
+                        col.name,
+                        str(value),
+                        _("There is no %(what)s “%(value)s”.") % {"what": what, "value": value},
+                    )
+
+    def drop_lines(self, lines: Sequence[int]) -> None:
+        if not lines:
+            return
+        with connection.cursor() as cur:
+            cur.executemany(f"INSERT INTO {q(BAD)} (_line) VALUES (%s)", [(n,) for n in lines])  # noqa: S608
+            cur.execute(f"DELETE FROM {q(STAGE)} WHERE _line IN (SELECT _line FROM {q(BAD)})")  # noqa: S608
+
+    def drop_aliases(self) -> int:
+        """Remove rows whose customer number now belongs to a merged-away record."""
+        alias = q(CustomerAlias._meta.db_table)
+        col = q(self.stage_col(self.kind.key[0]))
+        with connection.cursor() as cur:
+            cur.execute(
+                f"DELETE FROM {q(STAGE)} WHERE {col} IN (SELECT customer_no FROM {alias})"  # noqa: S608
+            )
+            return max(cur.rowcount, 0)
+
+
+# --- reading the file into the stage --------------------------------------------------------
+
+
+def read_into_stage(
+    source: Source, plan: Plan, stage: Stage, errors: RowErrors, progress: Progress | None
+) -> int:
+    """Parse and check every row of the file, write the good ones to the stage and record the
+    rejected ones; the number of rows read."""
+    return _RowReader(plan, errors).read(source, stage.writer(), progress)
+
+
+class _RowReader:
+    """Turns the cells of a file's row into a row of the stage, or records why not."""
+
+    def __init__(self, plan: Plan, errors: RowErrors) -> None:
+        self.errors = errors
+        self.check = plan.kind.check
+        self.present = plan.present
+        self.width = plan.width
+        # Each column reads the row at an index; constants from a mapping follow the file's cells.
+        self.extra: list[Any] = []
+        indexes: list[int] = []
+        for index, constant in zip(plan.sources, plan.constants, strict=True):
+            if index < 0:
+                indexes.append(plan.width + len(self.extra))
+                self.extra.append(constant)
+            else:
+                indexes.append(index)
+        self.fast = list(zip(indexes, plan.parsers, strict=True))
+        self.steps = list(zip(indexes, plan.parsers, plan.columns, plan.empties, strict=True))
+        self.names = [c.attname if c.ref is None else f"ref_{c.name}" for c in plan.columns]
+        self.outputs = self.names + plan.derived  # what a checked row writes, in stage order
+
+    def read(self, source: Source, write: Writer, progress: Progress | None) -> int:
+        # The loop runs once per row of the file: what it needs is in locals.
+        errors, check, width, extra, fast = (
+            self.errors,
+            self.check,
+            self.width,
+            self.extra,
+            self.fast,
+        )
+        parse_each, checked = self.parse_each, self.checked
+        total = source.total_bytes
+        batch: list[list[Any]] = []
+        rows = 0
+        next_tick = time.monotonic() + 0.5
+        csv_file = source.detected.format == "csv"
+        for line, cells in source.rows():
+            rows += 1
+            if csv_file and len(cells) != width:
+                errors.add(_width_error(line, len(cells), width))
+                continue
+            if extra:
+                cells = cells + extra
+            # The common case first: every cell parses and none is empty.
+            try:
+                parsed = [parse(cells[i]) for i, parse in fast]
+                clean = None not in parsed and "" not in parsed
+            except parsing.CellError:
+                clean = False
+            values = [line, *parsed] if clean else parse_each(line, cells)
+            if values is not None and check is not None:
+                values = checked(values)
+            if values is None:
+                if errors.full:
+                    break
+                continue
+            batch.append(values)
+            if len(batch) >= BATCH_ROWS:
+                write(batch)
+                batch = []
+                if progress is not None and time.monotonic() >= next_tick:
+                    progress(rows, source.bytes_read, total)
+                    next_tick = time.monotonic() + 0.5
+        if batch:
+            write(batch)
+        if progress is not None:
+            progress(rows, source.bytes_read, total)
+        return rows
+
+    def parse_each(self, line: int, cells: list[Any]) -> list[Any] | None:
+        """The row's values, cell by cell, an empty cell as the column stores it; None (with
+        every bad cell recorded) if a cell is wrong or a required one empty."""
+        values: list[Any] = [line]
+        bad = False
+        for index, parse, col, empty in self.steps:
+            raw = cells[index]
+            try:
+                value = parse(raw)
+            except parsing.CellError as exc:
+                self.errors.add(RowError(line, col.name, parsing.clean_text(raw)[:200], str(exc)))
+                bad = True
+                continue
+            if value is None or value == "":
+                if col.required:
+                    self.errors.add(RowError(line, col.name, "", _("A value is required.")))
+                    bad = True
+                    continue
+                value = empty
+            values.append(value)
+        return None if bad else values
+
+    def checked(self, values: list[Any]) -> list[Any] | None:
+        """The row after the kind's own check (which may derive columns); None if rejected."""
+        assert self.check is not None
+        line = values[0]
+        row = dict(zip(self.names, values[1:], strict=True))
+        problems = self.check(row, self.present)
+        if problems:
+            for column, reason in problems.items():
+                shown = row.get(column, "")
+                self.errors.add(RowError(line, column, "" if shown is None else str(shown), reason))
+            return None
+        return [line, *map(row.get, self.outputs)]
+
+
+def _width_error(line: int, cells: int, width: int) -> RowError:
+    return RowError(
+        line,
+        "",
+        "",
+        _("This row has %(cells)d fields; the header has %(width)d.")
+        % {"cells": cells, "width": width},
+    )
