@@ -11,6 +11,8 @@ from bankcrm.banking.aum import aum_accounts_q, aum_accounts_sql, counts_to_aum,
 from bankcrm.banking.models import Account, AccountStatus, Product, ProductCategory
 from bankcrm.banking.selectors import holdings
 from bankcrm.banking.services import customer_refresh_aum
+from bankcrm.customers.models import Customer
+from bankcrm.ingest.upsert import refresh_aum
 from tests.factories import AccountFactory, CustomerFactory, ProductFactory
 
 
@@ -53,6 +55,11 @@ def test_orm_sql_and_python_spellings_of_aum_agree(db):
     ]
     assert python == orm == _sql_aum(customer.pk) == split_holdings(accounts)[0]
     assert customer_refresh_aum(customer=customer) == python
+    # The importer's set-based spelling writes the same figure.
+    Customer.objects.filter(pk=customer.pk).update(aum=0)
+    refresh_aum(str(customer.pk))
+    customer.refresh_from_db()
+    assert customer.aum == python
     # Not a sum of everything: closed accounts and loans and cards are left out.
     assert python < sum(a.balance for a in accounts)
 

@@ -15,8 +15,8 @@ from typing import Any
 from django.db import models
 from django.utils.translation import gettext as _
 
+from bankcrm.banking.aum import aum_categories_sql
 from bankcrm.banking.models import (
-    AUM_CATEGORIES,
     Account,
     AccountStatus,
     BalanceSnapshot,
@@ -401,9 +401,7 @@ PRODUCTS = Kind(
 
 _account_from_product = (
     f"{{r}}.id IN (SELECT a.id FROM {_table(Account)} a JOIN {_table(Product)} p "  # noqa: S608
-    "ON p.id = a.product_id WHERE p.category IN ("
-    + ", ".join(f"'{c}'" for c in sorted(str(c) for c in AUM_CATEGORIES))
-    + "))"
+    f"ON p.id = a.product_id WHERE p.category IN ({aum_categories_sql()}))"
 )
 
 ACCOUNTS = Kind(

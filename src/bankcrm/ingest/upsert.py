@@ -11,7 +11,8 @@ from typing import Any
 
 from django.db import connection, models
 
-from bankcrm.banking.models import AUM_CATEGORIES, Account, AccountStatus, Product
+from bankcrm.banking.aum import aum_accounts_sql
+from bankcrm.banking.models import Account, Product
 from bankcrm.core.audit import current_context, jsonable
 from bankcrm.core.chain import CONTENT
 from bankcrm.core.crypto import BlindIndexField, EncryptedCharField, decrypt
@@ -342,11 +343,10 @@ def refresh_aum(customer_ids_sql: str) -> None:
         q(Account._meta.db_table),
         q(Product._meta.db_table),
     )
-    categories = ", ".join(f"'{c}'" for c in sorted(str(c) for c in AUM_CATEGORIES))
     sql = (
         f"UPDATE {customer} SET aum = COALESCE((SELECT SUM(a.balance) FROM {account} a "  # noqa: S608
         f"JOIN {product} p ON p.id = a.product_id WHERE a.customer_id = {customer}.id "
-        f"AND p.category IN ({categories}) AND a.status <> '{AccountStatus.CLOSED}'), 0) "
+        f"AND {aum_accounts_sql(account='a', product='p')}), 0) "
         f"WHERE id IN ({customer_ids_sql})"
     )
     with connection.cursor() as cur:
