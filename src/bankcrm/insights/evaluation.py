@@ -190,6 +190,7 @@ def parse_amounts(values: pd.Series, name: str) -> pd.Series:
 
 
 __all__ = [
+    "EvaluationReport",
     "TableError",
     "churn_evaluate",
     "churn_table",

@@ -13,8 +13,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from bankcrm.analytics.churn_evaluation import EvaluationReport
 from bankcrm.insights.evaluation import (
+    EvaluationReport,
     TableError,
     churn_evaluate,
     churn_table,
