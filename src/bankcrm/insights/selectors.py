@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, Count, DecimalField, Max, Q, Sum, Value, When
+from django.db.models import Case, Count, DecimalField, Max, Q, QuerySet, Sum, Value, When
+from django.utils.translation import get_language
 
 from bankcrm.analytics import kpi
 from bankcrm.core.dates import month_starts
@@ -54,12 +55,11 @@ def _tier_case() -> Case:
     return Case(*whens, default=Value(str(WealthTier.MASS)))
 
 
-def dashboard(*, user: User, period: Period, today: dt.date) -> Dashboard:
-    """All dashboard figures for what `user` may see, in a fixed number of queries."""
-    qs = customers_visible_to(user)
-    open_qs = qs.exclude(status=CustomerStatus.CLOSED)
+def _customer_counts(qs: QuerySet[Any], period: Period, today: dt.date) -> dict[str, Any]:
+    """Head counts and AUM of the customers in ``qs``: now, this month, and over the period
+    (at its start, at its end, joined and lost during it)."""
     month_start = today.replace(day=1)
-    counts = qs.aggregate(
+    return qs.aggregate(
         customers=Count("id", filter=~Q(status=CustomerStatus.CLOSED)),
         active=Count("id", filter=Q(status=CustomerStatus.ACTIVE)),
         aum=Sum("aum", filter=~Q(status=CustomerStatus.CLOSED)),
@@ -84,37 +84,52 @@ def dashboard(*, user: User, period: Period, today: dt.date) -> Dashboard:
             ),
         ),
     )
+
+
+def _aum_trend(user: User, today: dt.date) -> list[tuple[dt.date, Decimal]]:
+    """AUM over the 24 months up to the newest monthly summary, from the summaries in scope."""
     latest = AumMonthly.objects.aggregate(m=Max("month"))["m"]
     starts = month_starts(min(latest, today) if latest else today, 24)
     summary = scoped(AumMonthly.objects.filter(month__gte=starts[0]), user)
-    held = scoped(HoldingsSummary.objects.all(), user).aggregate(
-        customers=Sum("customers"), holdings=Sum("holdings")
-    )
     by_month = dict(
         summary.values_list("month").annotate(total=Sum("aum")).values_list("month", "total")
     )
-    trend = [(m, (by_month.get(m) or Decimal("0")).quantize(CENT)) for m in starts]
+    return [(m, (by_month.get(m) or Decimal("0")).quantize(CENT)) for m in starts]
+
+
+def _aum_by_tier(open_qs: QuerySet[Any]) -> list[tuple[str, str, Decimal, int]]:
     tier_rows = {
         row["tier_code"]: (row["aum"] or Decimal("0"), row["n"])
         for row in open_qs.annotate(tier_code=_tier_case())
         .values("tier_code")
         .annotate(aum=Sum("aum", output_field=DecimalField()), n=Count("id"))
     }
-    by_tier = [
+    return [
         (str(t.value), str(t.label), *tier_rows.get(t.value, (Decimal("0"), 0))) for t in WealthTier
     ]
+
+
+def _aum_by_branch(open_qs: QuerySet[Any]) -> list[tuple[str, Decimal, int]]:
     branch_rows = (
         open_qs.values("branch__code", "branch__name_zh", "branch__name_en")
         .annotate(aum=Sum("aum"), n=Count("id"))
         .order_by("-aum")
     )
-    from django.utils.translation import get_language
-
     zh = (get_language() or "").startswith("zh")
-    by_branch = [
+    return [
         (r["branch__name_zh"] if zh else r["branch__name_en"], r["aum"] or Decimal("0"), r["n"])
         for r in branch_rows
     ]
+
+
+def dashboard(*, user: User, period: Period, today: dt.date) -> Dashboard:
+    """All dashboard figures for what `user` may see, in a fixed number of queries."""
+    qs = customers_visible_to(user)
+    open_qs = qs.exclude(status=CustomerStatus.CLOSED)
+    counts = _customer_counts(qs, period, today)
+    held = scoped(HoldingsSummary.objects.all(), user).aggregate(
+        customers=Sum("customers"), holdings=Sum("holdings")
+    )
     return Dashboard(
         period=period,
         customers=counts["customers"],
@@ -132,9 +147,9 @@ def dashboard(*, user: User, period: Period, today: dt.date) -> Dashboard:
         cross_sell_ratio=kpi.cross_sell_ratio(
             product_holdings=held["holdings"] or 0, customers=held["customers"] or 0
         ),
-        aum_trend=trend,
-        aum_by_tier=by_tier,
-        aum_by_branch=by_branch,
+        aum_trend=_aum_trend(user, today),
+        aum_by_tier=_aum_by_tier(open_qs),
+        aum_by_branch=_aum_by_branch(open_qs),
     )
 
 
