@@ -219,25 +219,9 @@ def _unique_sets(model: type[models.Model], fk: str) -> list[list[str]]:
     return sets
 
 
-@transaction.atomic
-def customer_merge(
-    *, survivor: Customer, merged: Customer, actor: User, reason: str
-) -> MergeResult:
-    """Merge ``merged`` into ``survivor``: move its records, keep its numbers as aliases."""
-    if not reason.strip():
-        raise MergeRefused(_("Give the reason for the merge."), code="reason")
-    # Locked in id order, whichever is the survivor: two stewards merging the same pair in
-    # opposite directions wait for each other instead of deadlocking.
-    pair = Customer.objects.select_for_update().filter(pk__in=[survivor.pk, merged.pk])
-    locked = {c.pk: c for c in pair.order_by("pk")}
-    if len(locked) != 2:
-        raise MergeRefused(_("One of the customers no longer exists."), code="gone")
-    survivor, merged = locked[survivor.pk], locked[merged.pk]
-    merge_check(survivor=survivor, merged=merged)
-    # The merged record as the trail keeps it: its identifiers masked (the ID number stays,
-    # in full, on the alias that later imports resolve by).
-    before = mask_changes(Customer, snapshot(merged))
-    DuplicateDismissal.objects.filter(models.Q(first=merged) | models.Q(second=merged)).delete()
+def _move_records(*, survivor: Customer, merged: Customer) -> tuple[dict[str, int], dict[str, int]]:
+    """Point every record of ``merged`` at ``survivor``; a record the survivor already has
+    (same unique key) is dropped instead. Returns the counts moved and dropped per model."""
     moved: dict[str, int] = {}
     dropped: dict[str, int] = {}
     for fk in _relations():
@@ -257,6 +241,11 @@ def customer_merge(
         n = rows.update(**{fk.name: survivor})
         if n:
             moved[label] = n
+    return moved, dropped
+
+
+def _fill_blanks(*, survivor: Customer, merged: Customer) -> list[str]:
+    """Copy what the survivor lacks from the merged record; returns the fields filled."""
     filled = [f for f in FILLABLE if not getattr(survivor, f) and getattr(merged, f)]
     for f in filled:
         setattr(survivor, f, getattr(merged, f))
@@ -266,6 +255,30 @@ def customer_merge(
         filled.append("id_number")
     if filled:
         survivor.version += 1
+    return filled
+
+
+@transaction.atomic
+def customer_merge(
+    *, survivor: Customer, merged: Customer, actor: User, reason: str
+) -> MergeResult:
+    """Merge ``merged`` into ``survivor``: move its records, keep its numbers as aliases."""
+    if not reason.strip():
+        raise MergeRefused(_("Give the reason for the merge."), code="reason")
+    # Locked in id order, whichever is the survivor: two stewards merging the same pair in
+    # opposite directions wait for each other instead of deadlocking.
+    pair = Customer.objects.select_for_update().filter(pk__in=[survivor.pk, merged.pk])
+    locked = {c.pk: c for c in pair.order_by("pk")}
+    if len(locked) != 2:
+        raise MergeRefused(_("One of the customers no longer exists."), code="gone")
+    survivor, merged = locked[survivor.pk], locked[merged.pk]
+    merge_check(survivor=survivor, merged=merged)
+    # The merged record as the trail keeps it: its identifiers masked (the ID number stays,
+    # in full, on the alias that later imports resolve by).
+    before = mask_changes(Customer, snapshot(merged))
+    DuplicateDismissal.objects.filter(models.Q(first=merged) | models.Q(second=merged)).delete()
+    moved, dropped = _move_records(survivor=survivor, merged=merged)
+    filled = _fill_blanks(survivor=survivor, merged=merged)
     survivor.save()
     CustomerAlias.objects.create(
         customer=survivor,
