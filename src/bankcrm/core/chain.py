@@ -33,6 +33,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from bankcrm.core.models import AuditEvent, AuditPurge, AuditVerification, ChainStatus
@@ -324,18 +325,9 @@ class PurgeRefused(Exception):
     """A purge that would break the retention rule or hide a broken chain."""
 
 
-def audit_purge(
-    *, before: dt.date, archive: Path, actor: User | None, now: dt.datetime | None = None
-) -> AuditPurge | None:
-    """Archive, then remove, the oldest events: those before ``before``, never any younger than
-    BANKCRM_AUDIT_RETENTION_DAYS. Only an intact chain is purged, and only its head: the events
-    from position 1 (or the last purge) up to the last one before the cut-off, so the chain
-    that remains starts where the archive ends. Returns None when nothing is old enough."""
+def _purge_allowed(*, before: dt.date, archive: Path, now: dt.datetime) -> None:
+    """Refuse a purge that the retention setting, the cut-off or the archive path forbid."""
     from django.utils import timezone
-
-    from bankcrm.core.audit import audit_record
-    from bankcrm.core.audit_export import write_events
-    from bankcrm.core.models import AuditAction
 
     retention = int(settings.BANKCRM_AUDIT_RETENTION_DAYS)
     if retention < MIN_RETENTION_DAYS:
@@ -346,7 +338,6 @@ def audit_purge(
             )
             % {"days": retention, "min": MIN_RETENTION_DAYS}
         )
-    now = now or timezone.now()
     latest = timezone.localdate(now) - dt.timedelta(days=retention)
     if before > latest:
         raise PurgeRefused(
@@ -357,6 +348,37 @@ def audit_purge(
         raise PurgeRefused(
             _("%(path)s already exists: choose another archive file.") % {"path": archive}
         )
+
+
+def _archive_write(archive: Path, events: QuerySet[AuditEvent]) -> tuple[int, str]:
+    """Write ``events`` as JSON lines to ``archive`` (through a synced temporary file renamed
+    at the end); returns how many were written and the file's SHA-256."""
+    from bankcrm.core.audit_export import write_events
+
+    tmp = archive.with_name(archive.name + ".tmp")
+    with tmp.open("w", encoding="utf-8", newline="") as out:
+        written = write_events(out, events.order_by("seq"), fmt="jsonl")
+        out.flush()
+        os.fsync(out.fileno())
+    digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
+    tmp.replace(archive)
+    return written, digest
+
+
+def audit_purge(
+    *, before: dt.date, archive: Path, actor: User | None, now: dt.datetime | None = None
+) -> AuditPurge | None:
+    """Archive, then remove, the oldest events: those before ``before``, never any younger than
+    BANKCRM_AUDIT_RETENTION_DAYS. Only an intact chain is purged, and only its head: the events
+    from position 1 (or the last purge) up to the last one before the cut-off, so the chain
+    that remains starts where the archive ends. Returns None when nothing is old enough."""
+    from django.utils import timezone
+
+    from bankcrm.core.audit import audit_record
+    from bankcrm.core.models import AuditAction
+
+    now = now or timezone.now()
+    _purge_allowed(before=before, archive=archive, now=now)
     chain_seal()
     check = chain_verify()
     if not check.intact:
@@ -376,13 +398,7 @@ def audit_purge(
     doomed = AuditEvent.objects.filter(seq__gte=start, seq__lte=last)
     kept = AuditEvent.objects.filter(seq=last + 1).values_list("prev_hash", flat=True).first()
     last_hash = AuditEvent.objects.filter(seq=last).values_list("hash", flat=True).get()
-    tmp = archive.with_name(archive.name + ".tmp")
-    with tmp.open("w", encoding="utf-8", newline="") as out:
-        removed = write_events(out, doomed.order_by("seq"), fmt="jsonl")
-        out.flush()
-        os.fsync(out.fileno())
-    digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
-    tmp.replace(archive)
+    removed, digest = _archive_write(archive, doomed)
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cur:
