@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from bankcrm.insights.models import AnalyticsRun, CustomerScore, RunStatus
-from bankcrm.insights.profile import customer_filters, customer_profile, customer_search
+from bankcrm.profile import customer_filters, customer_profile, customer_search
 from tests.factories import AccountFactory, CustomerFactory, ProductFactory
 
 

@@ -14,14 +14,14 @@ from bankcrm.core.permissions import AuthenticatedRequest
 from bankcrm.customers import selectors, services
 from bankcrm.customers.models import Customer
 from bankcrm.insights.labels import CHURN_BANDS, LIFE_STAGES, SEGMENTS, STAGES
-from bankcrm.insights.profile import (
+from bankcrm.insights.selectors import latest_score
+from bankcrm.interactions import services as timeline_services
+from bankcrm.profile import (
     CustomerProfile,
     customer_filters,
     customer_profile,
     customer_search,
 )
-from bankcrm.insights.selectors import latest_score
-from bankcrm.interactions import services as timeline_services
 
 router = Router(tags=["customers"])
 AUM_LIMIT = Decimal(10**16)

@@ -30,8 +30,8 @@ from bankcrm.customers.models import (
     WealthTier,
 )
 from bankcrm.insights.labels import CHURN_BANDS, LIFE_STAGES, SEGMENTS, STAGES
-from bankcrm.insights.profile import customer_filters, customer_profile, customer_search
 from bankcrm.interactions.forms import InteractionForm, TaskForm
+from bankcrm.profile import customer_filters, customer_profile, customer_search
 from bankcrm.web.charts import line_chart, pie_chart
 
 MAX_RM_CHOICES = 200
