@@ -25,17 +25,11 @@ from bankcrm.core.validators import (
     validate_uscc,
 )
 from bankcrm.customers.models import Customer, CustomerStatus, IdType
-from bankcrm.demo.generator import (
-    WRITTEN_MODELS,
-    DemoConfig,
-    allocate_rms,
-    assign_branches_and_rms,
-    build_demo_bank,
-    default_as_of,
-    flush_database,
-    plan_bank,
-)
+from bankcrm.demo.build import build_demo_bank, flush_database
+from bankcrm.demo.generators.chunk import WRITTEN_MODELS
+from bankcrm.demo.generators.households import assign_branches_and_rms
 from bankcrm.demo.models import BehaviourPath, CustomerTruth
+from bankcrm.demo.plan import DemoConfig, allocate_rms, default_as_of, plan_bank
 from bankcrm.insights.models import AumMonthly
 
 AS_OF = dt.date(2025, 6, 30)

@@ -1,4 +1,4 @@
-"""`bankcrm demo`: build the synthetic demo bank (a thin wrapper over demo.generator)."""
+"""`bankcrm demo`: build the synthetic demo bank (a thin wrapper over demo.build)."""
 
 from __future__ import annotations
 
@@ -10,15 +10,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from bankcrm.demo.generator import (
+from bankcrm.demo.build import bank_exists, build_demo_bank, flush_database
+from bankcrm.demo.plan import (
     DEFAULT_PASSWORD,
     BuildResult,
     DemoBankError,
     DemoConfig,
-    bank_exists,
-    build_demo_bank,
     default_as_of,
-    flush_database,
 )
 
 
