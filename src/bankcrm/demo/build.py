@@ -34,11 +34,13 @@ from bankcrm.demo.plan import (
 )
 from bankcrm.demo.products import PRODUCTS
 from bankcrm.demo.writer import TableWriter
-from bankcrm.insights.models import AumMonthly
 from bankcrm.insights.services import dashboard_summaries_refresh
 
 # Page cache of SQLite while building (KiB): index pages of big inserts stay in memory.
 SQLITE_CACHE_KIB = 65_536
+# How the build's counts name the dashboards' monthly AUM summary, whose rows
+# `dashboard_summaries_refresh` returns.
+DASHBOARD_SUMMARY = "insights_aummonthly"
 
 
 def bank_exists(*, using: str = "default") -> bool:
@@ -213,10 +215,10 @@ def build_demo_bank(
                 plan=plan, password_hash=password_hash, using=using, on_progress=on_progress
             )
         _reset_sequences(using)
-        # The dashboards read a monthly summary that is rebuilt after every load of balances
-        # (that service works on the default database only).
+        # The dashboards read summaries that insights rebuilds after every load of balances
+        # (its service works on the default database only).
         if using == DEFAULT_DB_ALIAS:
-            counts[AumMonthly._meta.db_table] = dashboard_summaries_refresh()
+            counts[DASHBOARD_SUMMARY] = dashboard_summaries_refresh()
     _analyze(using)
     return BuildResult(
         counts=counts, logins=demo_logins(plan=plan), seconds=time.perf_counter() - started

@@ -1,4 +1,25 @@
-"""Writing generated batches to their tables: COPY on PostgreSQL, executemany on SQLite."""
+"""The demo's table writer: the deliberate fast path that bulk-writes generated batches.
+
+It exists beside `bankcrm.core.bulk.bulk_insert`, the bulk writer of the rest of the
+project, because the demo writes tens of millions of rows from numpy columns: `bulk_insert`
+takes one Python tuple per row and adapts every value on its own, while this writer turns
+whole columns into COPY text (PostgreSQL) or bound parameters (SQLite) in vectorised steps,
+a slice of rows at a time, and writes to any database alias, not only the default one.
+
+What it guarantees, so that a row it writes reads back exactly like one the ORM wrote:
+
+- every `EncryptedCharField` in a batch (resident ID and USCC numbers, mobiles) is stored
+  encrypted with `core.crypto.encrypt` under the field's own purpose, and every
+  `BlindIndexField` whose source column is in the batch gets its keyed hash from
+  `core.crypto.blind_index` with the field's purpose, as the fields' own `get_prep_value`
+  and `pre_save` do; the plaintext never reaches the database;
+- values are stored the way Django stores them: dates in ISO form, datetimes in UTC,
+  money as 2-place decimals from integer cents, booleans, JSON;
+- it never commits: the writes belong to the caller's transaction.
+
+It writes exactly the tables of the batches it is given (the generated ones); summaries that
+other apps keep over those tables are theirs to rebuild.
+"""
 
 from __future__ import annotations
 
