@@ -37,13 +37,8 @@ def main(argv: list[str] | None = None) -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from bankcrm.demo.generator import (
-        DemoConfig,
-        bank_exists,
-        build_demo_bank,
-        default_as_of,
-        flush_database,
-    )
+    from bankcrm.demo.build import bank_exists, build_demo_bank, flush_database
+    from bankcrm.demo.plan import DemoConfig, default_as_of
 
     call_command("migrate", verbosity=0, interactive=False)
     if bank_exists():

@@ -381,7 +381,7 @@ class Step:
 
 def run_step(*, locust: Path, base: str, plan: Path, users: int, seconds: float, tmp: Path) -> Step:
     """One locust run of `users` RMs: log-ins, then `seconds` measured."""
-    from bankcrm.demo.generator import DEFAULT_PASSWORD
+    from bankcrm.demo.plan import DEFAULT_PASSWORD
 
     locustfile = tmp / "locustfile.py"
     locustfile.write_text(LOCUSTFILE, encoding="utf-8")

@@ -9,9 +9,10 @@ import pytest
 from bankcrm.banking.models import Account, BalanceSnapshot, Transaction
 from bankcrm.core.models import Branch, User
 from bankcrm.customers.models import ConsentEvent, Customer, GroupMembership, RmAssignment
+from bankcrm.demo.build import build_demo_bank, flush_database
 from bankcrm.demo.exports import load_demo_bank
-from bankcrm.demo.generator import DemoConfig, build_demo_bank, flush_database
 from bankcrm.demo.models import CustomerTruth
+from bankcrm.demo.plan import DemoConfig
 from bankcrm.ingest.models import ImportRun, ImportStatus
 from bankcrm.interactions.models import Interaction, Task
 

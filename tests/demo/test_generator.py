@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import hashlib
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,6 +16,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.db.models import Count, F, Q, Sum
 
+import bankcrm.demo
 from bankcrm.banking.models import AUM_CATEGORIES, Account, AccountStatus, Transaction
 from bankcrm.core.crypto import EncryptedCharField, decrypt
 from bankcrm.core.models import Branch, User
@@ -25,17 +28,11 @@ from bankcrm.core.validators import (
     validate_uscc,
 )
 from bankcrm.customers.models import Customer, CustomerStatus, IdType
-from bankcrm.demo.generator import (
-    WRITTEN_MODELS,
-    DemoConfig,
-    allocate_rms,
-    assign_branches_and_rms,
-    build_demo_bank,
-    default_as_of,
-    flush_database,
-    plan_bank,
-)
+from bankcrm.demo.build import build_demo_bank, flush_database
+from bankcrm.demo.generators.chunk import WRITTEN_MODELS
+from bankcrm.demo.generators.households import assign_branches_and_rms
 from bankcrm.demo.models import BehaviourPath, CustomerTruth
+from bankcrm.demo.plan import DemoConfig, allocate_rms, default_as_of, plan_bank
 from bankcrm.insights.models import AumMonthly
 
 AS_OF = dt.date(2025, 6, 30)
@@ -277,3 +274,18 @@ def test_command_refuses_a_bank_with_customers_unless_asked(
 def test_default_as_of_is_the_end_of_last_month() -> None:
     assert default_as_of(today=dt.date(2026, 3, 15)) == dt.date(2026, 2, 28)
     assert default_as_of(today=dt.date(2026, 1, 1)) == dt.date(2025, 12, 31)
+
+
+def test_the_build_counts_the_dashboard_summary_rows_under_the_summary_s_table() -> None:
+    result = build_demo_bank(config=SMALL)
+    assert result.counts[AumMonthly._meta.db_table] == AumMonthly.objects.count() > 0
+
+
+def test_the_demo_uses_only_the_insights_services_never_its_models() -> None:
+    root = Path(bankcrm.demo.__file__).parent
+    for path in root.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+        imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        insights = {m for m in imported if m and m.startswith("bankcrm.insights")}
+        assert insights <= {"bankcrm.insights.services", "bankcrm.insights.runs"}, path

@@ -8,7 +8,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from bankcrm.demo.generator import DemoConfig, build_demo_bank
+from bankcrm.demo.build import build_demo_bank
+from bankcrm.demo.plan import DemoConfig
 from bankcrm.insights.labels import CHURN_BANDS
 from bankcrm.insights.models import CustomerScore
 from bankcrm.insights.runs import RunSettings, analytics_run

@@ -21,8 +21,9 @@ from bankcrm.analytics.recommend import RISK_RANK
 from bankcrm.banking.models import BalanceSnapshot, Product, ProductStatus
 from bankcrm.core.dates import months_before
 from bankcrm.customers.models import Customer
-from bankcrm.demo.generator import DemoConfig, build_demo_bank, flush_database
+from bankcrm.demo.build import build_demo_bank, flush_database
 from bankcrm.demo.models import BehaviourPath, CustomerTruth
+from bankcrm.demo.plan import DemoConfig
 from bankcrm.insights.models import AnalyticsRun, CustomerScore, LifecycleTransition, RunStatus
 from bankcrm.insights.runs import STAGES, RunError, RunSettings, analytics_run
 

@@ -24,21 +24,19 @@ from django.db import connection, models, transaction
 from bankcrm.banking.models import Account, Product
 from bankcrm.core.models import Branch, User
 from bankcrm.customers.models import Customer, RelationshipGroup, RmAssignment
-from bankcrm.demo.generator import (
+from bankcrm.demo.build import bank_exists
+from bankcrm.demo.columns import Batch, Cat, Cents
+from bankcrm.demo.generators.chunk import iter_bank
+from bankcrm.demo.models import CustomerTruth
+from bankcrm.demo.plan import (
     PASSWORD_SALT,
-    Batch,
     BuildResult,
-    Cat,
-    Cents,
     DemoBankError,
     DemoConfig,
-    _Writer,
-    bank_exists,
     demo_logins,
-    iter_bank,
     plan_bank,
 )
-from bankcrm.demo.models import CustomerTruth
+from bankcrm.demo.writer import TableWriter
 from bankcrm.ingest.mapping import load_mapping
 from bankcrm.ingest.outcome import Outcome
 from bankcrm.ingest.services import import_path
@@ -146,6 +144,29 @@ class Export:
     seconds: float = 0.0
 
 
+class _Files:
+    """The open export files, one per import kind, each with its header and row count."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+        self.paths: dict[str, Path] = {}
+        self.rows: dict[str, int] = {}
+        self.handles: dict[str, Any] = {}
+
+    def write(self, name: str, header: list[str], columns: list[list[str]], n: int) -> None:
+        if name not in self.handles:
+            self.paths[name] = self.out_dir / f"{name}.csv"
+            self.handles[name] = self.paths[name].open("w", encoding="utf-8", newline="")
+            csv.writer(self.handles[name]).writerow(header)
+            self.rows[name] = 0
+        csv.writer(self.handles[name]).writerows(zip(*columns, strict=True))
+        self.rows[name] += n
+
+    def close(self) -> None:
+        for handle in self.handles.values():
+            handle.close()
+
+
 def export_demo_bank(
     *, config: DemoConfig, out_dir: Path, on_progress: Callable[[int], None] | None = None
 ) -> Export:
@@ -155,9 +176,7 @@ def export_demo_bank(
     plan = plan_bank(config=config, bases={})
     password_hash = make_password(config.password, salt=PASSWORD_SALT)
     keys = _Keys()
-    files: dict[str, Path] = {}
-    rows: dict[str, int] = {}
-    handles: dict[str, Any] = {}
+    files = _Files(out_dir)
     direct: list[Batch] = []
     staff: list[Batch] = []
     try:
@@ -171,23 +190,15 @@ def export_demo_bank(
                     staff.append(batch)
                 name = KIND_OF_MODEL[batch.model]
                 header, columns = _file_columns(KINDS[name], batch, keys)
-                if name not in handles:
-                    files[name] = out_dir / f"{name}.csv"
-                    handles[name] = files[name].open("w", encoding="utf-8", newline="")
-                    csv.writer(handles[name]).writerow(header)
-                    rows[name] = 0
-                csv.writer(handles[name]).writerows(zip(*columns, strict=True))
-                rows[name] += len(batch)
+                files.write(name, header, columns, len(batch))
             if on_progress is not None and done:
                 on_progress(done)
     finally:
-        for handle in handles.values():
-            handle.close()
-    ordered = {name: files[name] for name in KINDS if name in files}
+        files.close()
     return Export(
         config=config,
-        files=ordered,
-        rows=rows,
+        files={name: files.paths[name] for name in KINDS if name in files.paths},
+        rows=files.rows,
         direct=direct,
         keys=keys,
         password_hash=password_hash,
@@ -232,6 +243,76 @@ def _translate(batch: Batch, keys: _Keys) -> Batch:
     return Batch(batch.model, columns)
 
 
+def _import_files(
+    export: Export, on_import: Callable[[str, Outcome], None] | None
+) -> dict[str, int]:
+    """Import each export file in dependency order; rows created per table."""
+    counts: dict[str, int] = {}
+    for name, path in export.files.items():
+        outcome = import_path(KINDS[name], path, channel="demo")
+        if on_import is not None:
+            on_import(name, outcome)
+        if not outcome.landed:
+            first = outcome.errors[:3]
+            raise DemoBankError(f"The demo's {name} file did not import: {outcome.message} {first}")
+        counts[KINDS[name].model._meta.db_table] = outcome.created
+    return counts
+
+
+def _import_card_system(
+    export_dir: Path, *, seed: int, on_import: Callable[[str, Outcome], None] | None
+) -> int:
+    """Import the card system's customer file through its mapping; rows created."""
+    path, mapping_path = write_card_system_customers(export_dir, seed=seed)
+    outcome = import_path(
+        KINDS["customers"], path, mapping=load_mapping(mapping_path), channel="demo"
+    )
+    if on_import is not None:
+        on_import("card customers", outcome)
+    if not outcome.landed:
+        raise DemoBankError(f"The card system's file did not import: {outcome.message}")
+    return outcome.created
+
+
+def _let_staff_log_in(export: Export) -> None:
+    """Staff from an HR file cannot log in; the demo's do, with the demo password."""
+    users = {u.username: u for u in User.objects.all()}
+    for batch in export.staff:
+        names = _text(batch.columns["username"])
+        joined = batch.columns["date_joined"]
+        admins = batch.columns["is_superuser"]
+        for n, when, admin in zip(names, _ints(joined), _ints(admins), strict=True):
+            user = users[n]
+            user.password = export.password_hash
+            user.is_superuser = user.is_staff = bool(admin)
+            user.date_joined = _utc(when)
+    User.objects.bulk_update(
+        users.values(), ["password", "is_superuser", "is_staff", "date_joined"], batch_size=500
+    )
+
+
+def _write_direct(export: Export, counts: dict[str, int]) -> None:
+    """The tables that are not core-banking data, with ids translated to the imported rows.
+
+    The generator's assignment history (with its ends) replaces the first assignments the
+    customer import opened.
+    """
+    RmAssignment.objects.all().delete()
+    writer = TableWriter("default")
+    for batch in export.direct:
+        table = batch.model._meta.db_table
+        counts[table] = counts.get(table, 0) + writer.write(_translate(batch, export.keys))
+
+
+def _analyze() -> None:
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        analysed: list[type[models.Model]] = [k.model for k in KINDS.values()]
+        for model in [*analysed, *DIRECT_MODELS]:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+
+
 def load_demo_bank(
     *,
     config: DemoConfig,
@@ -250,54 +331,15 @@ def load_demo_bank(
     if bank_exists():
         raise DemoBankError("The database already holds customers.")
     export = export_demo_bank(config=config, out_dir=export_dir, on_progress=on_progress)
-    counts: dict[str, int] = {}
     with transaction.atomic():
-        for name, path in export.files.items():
-            outcome = import_path(KINDS[name], path, channel="demo")
-            if on_import is not None:
-                on_import(name, outcome)
-            if not outcome.landed:
-                first = outcome.errors[:3]
-                raise DemoBankError(
-                    f"The demo's {name} file did not import: {outcome.message} {first}"
-                )
-            counts[KINDS[name].model._meta.db_table] = outcome.created
+        counts = _import_files(export, on_import)
         if second_source:
-            path, mapping_path = write_card_system_customers(export_dir, seed=config.seed)
-            outcome = import_path(
-                KINDS["customers"], path, mapping=load_mapping(mapping_path), channel="demo"
+            counts["customers_customer (card system)"] = _import_card_system(
+                export_dir, seed=config.seed, on_import=on_import
             )
-            if on_import is not None:
-                on_import("card customers", outcome)
-            if not outcome.landed:
-                raise DemoBankError(f"The card system's file did not import: {outcome.message}")
-            counts["customers_customer (card system)"] = outcome.created
-        # Staff from an HR file cannot log in; the demo's do, with the demo password.
-        users = {u.username: u for u in User.objects.all()}
-        for batch in export.staff:
-            names = _text(batch.columns["username"])
-            joined = batch.columns["date_joined"]
-            admins = batch.columns["is_superuser"]
-            for n, when, admin in zip(names, _ints(joined), _ints(admins), strict=True):
-                user = users[n]
-                user.password = export.password_hash
-                user.is_superuser = user.is_staff = bool(admin)
-                user.date_joined = _utc(when)
-        User.objects.bulk_update(
-            users.values(), ["password", "is_superuser", "is_staff", "date_joined"], batch_size=500
-        )
-        # The generator's assignment history (with its ends) replaces the first assignments
-        # the customer import opened.
-        RmAssignment.objects.all().delete()
-        writer = _Writer("default")
-        for batch in export.direct:
-            table = batch.model._meta.db_table
-            counts[table] = counts.get(table, 0) + writer.write(_translate(batch, export.keys))
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            analysed: list[type[models.Model]] = [k.model for k in KINDS.values()]
-            for model in [*analysed, *DIRECT_MODELS]:
-                cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+        _let_staff_log_in(export)
+        _write_direct(export, counts)
+    _analyze()
     plan = plan_bank(config=config, bases={})
     return BuildResult(
         counts=counts, logins=demo_logins(plan=plan), seconds=time.perf_counter() - started

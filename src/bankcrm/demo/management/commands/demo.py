@@ -1,25 +1,18 @@
-"""`bankcrm demo`: build the synthetic demo bank (a thin wrapper over demo.generator)."""
+"""`bankcrm demo`: build the synthetic demo bank (a thin wrapper over `demo.services`)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import sys
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from bankcrm.demo.generator import (
-    DEFAULT_PASSWORD,
-    BuildResult,
-    DemoBankError,
-    DemoConfig,
-    bank_exists,
-    build_demo_bank,
-    default_as_of,
-    flush_database,
-)
+from bankcrm.demo.plan import DEFAULT_PASSWORD, DemoBankError, DemoConfig, default_as_of
+from bankcrm.demo.services import DemoRequest, demo_bank_setup
 
 
 def _date(value: str) -> dt.date:
@@ -109,7 +102,6 @@ class Command(BaseCommand):
         parser.add_argument("--database", default="default", help=str(_("Database alias.")))
 
     def handle(self, *args: Any, **options: Any) -> None:
-        using = options["database"]
         as_of = (
             _date(options["as_of"])
             if options["as_of"]
@@ -119,18 +111,6 @@ class Command(BaseCommand):
             raise CommandError("--customers must be at least 1.")
         if not 1 <= options["months"] <= 240:
             raise CommandError("--months must be between 1 and 240.")
-        if bank_exists(using=using):
-            if options["if_empty"]:
-                self.stdout.write("demo bank already present")
-                return
-            if not options["flush"]:
-                raise CommandError(
-                    "The database already holds customers: the demo bank is only built on an "
-                    "empty database. Use --flush to empty it first (everything, staff included) "
-                    "or --if-empty to leave it as it is."
-                )
-        if options["flush"]:
-            flush_database(using=using)
         config = DemoConfig(
             customers=options["customers"],
             seed=options["seed"],
@@ -138,95 +118,17 @@ class Command(BaseCommand):
             as_of=as_of,
             password=options["password"],
         )
-        show = options["progress"] or sys.stderr.isatty()
-        direct = options["direct"] or using != "default"
+        request = DemoRequest(
+            config=config,
+            using=options["database"],
+            if_empty=options["if_empty"],
+            flush=options["flush"],
+            direct=options["direct"],
+            export_dir=Path(options["export_dir"]) if options["export_dir"] else None,
+            progress=options["progress"] or sys.stderr.isatty(),
+            analytics=options["analytics"],
+        )
         try:
-            if direct:
-                result = self._build_direct(config, using=using, show=show)
-            else:
-                result = self._build_through_import(config, options=options, show=show)
+            demo_bank_setup(request=request, out=self.stdout.write)
         except DemoBankError as exc:
             raise CommandError(str(exc)) from exc
-        self._report(config=config, result=result)
-        if options["analytics"] and using == "default":
-            from bankcrm.insights.runs import RunSettings, analytics_run
-
-            run = analytics_run(settings=RunSettings(as_of=config.as_of))
-            churn = run.metrics.get("churn", {})
-            auc = f", churn AUC {churn['auc']:.3f}" if "auc" in churn else ""
-            self.stdout.write(
-                f"Analytics run {run.pk}: {run.customers:,} customers scored{auc} "
-                f"(bankcrm analytics run to score again)."
-            )
-
-    def _build_direct(self, config: DemoConfig, *, using: str, show: bool) -> BuildResult:
-        if not show:
-            return build_demo_bank(config=config, using=using)
-        from tqdm import tqdm
-
-        with tqdm(
-            total=config.customers, unit=" customers", unit_scale=True, file=sys.stderr
-        ) as bar:
-            return build_demo_bank(config=config, using=using, on_progress=bar.update)
-
-    def _build_through_import(
-        self, config: DemoConfig, *, options: dict[str, Any], show: bool
-    ) -> BuildResult:
-        """Core-banking export files first, then `bankcrm import` of each, in order."""
-        from pathlib import Path
-
-        from django.conf import settings
-        from tqdm import tqdm
-
-        from bankcrm.demo.exports import load_demo_bank
-
-        export_dir = Path(options["export_dir"] or settings.VAR_DIR / "demo-exports")
-        bar = tqdm(
-            total=config.customers,
-            desc="export",
-            unit=" customers",
-            unit_scale=True,
-            file=sys.stderr,
-            disable=not show,
-        )
-
-        def imported(kind: str, outcome: Any) -> None:
-            bar.close()
-            rate = outcome.rows_read / outcome.seconds if outcome.seconds else 0
-            if show:
-                sys.stderr.write(
-                    f"  imported {kind:<13} {outcome.created:>10,} rows  {outcome.seconds:6.1f} s"
-                    f"  {rate:>9,.0f} rows/s\n"
-                )
-
-        with bar:
-            result = load_demo_bank(
-                config=config,
-                export_dir=export_dir,
-                on_progress=bar.update,
-                on_import=imported,
-                second_source=True,
-            )
-        self.stdout.write(f"Export files (imported through bankcrm import): {export_dir}")
-        return result
-
-    def _report(self, *, config: DemoConfig, result: BuildResult) -> None:
-        out = self.stdout
-        out.write(
-            f"Demo bank built: {config.customers:,} customers, {config.months} months "
-            f"to {config.as_of:%Y-%m-%d}, seed {config.seed}, in {result.seconds:.1f} s."
-        )
-        width = max(len(t) for t in result.counts)
-        for table, n in result.counts.items():
-            out.write(f"  {table:<{width}}  {n:>12,}")
-        out.write("")
-        out.write("Demo log-ins:")
-        rows = [("username", "role", "password", "branch")]
-        rows += [(x.username, x.role, config.password, x.branch) for x in result.logins]
-        widths = [max(len(str(r[i])) for r in rows) for i in range(3)]
-        for i, row in enumerate(rows):
-            out.write(
-                "  " + "  ".join(f"{v:<{widths[j]}}" for j, v in enumerate(row[:3])) + f"  {row[3]}"
-            )
-            if i == 0:
-                out.write("  " + "  ".join("-" * w for w in widths) + "  " + "-" * 6)
