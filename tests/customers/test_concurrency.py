@@ -220,18 +220,6 @@ def test_an_edit_without_a_version_applies_and_still_counts_and_no_change_does_n
 
 
 @pytest.mark.django_db
-def test_a_status_change_from_a_stale_version_is_refused():
-    task = TaskFactory()
-    actor = task.customer.rm
-    task_set_status(actor=actor, task=task, status=TaskStatus.IN_PROGRESS, version=1)
-    with pytest.raises(ConcurrentEdit):
-        task_set_status(actor=actor, task=task, status=TaskStatus.CANCELLED, version=1)
-    task.refresh_from_db()
-    assert (task.status, task.version) == (TaskStatus.IN_PROGRESS, 2)
-    assert len(updates_of(task)) == 1
-
-
-@pytest.mark.django_db
 def test_consents_recorded_in_the_same_instant_are_both_kept_in_order(monkeypatch):
     customer = CustomerFactory()
     instant = timezone.now()
@@ -281,27 +269,6 @@ def test_edit_page_from_a_stale_version_answers_409_keeps_the_input_and_shows_sa
     assert again.status_code == 302
     stored.refresh_from_db()
     assert (stored.name_en, stored.mobile, stored.version) == ("Zhang Xiu Ying", "13900002222", 3)
-
-
-@pytest.mark.django_db
-def test_marking_a_task_done_from_a_stale_timeline_answers_409_with_the_message(bank, login):
-    task = TaskFactory(customer=bank.mine)
-    client = login(bank.rm)
-    detail = client.get(reverse("customers:detail", args=[bank.mine.pk])).content.decode()
-    assert 'name="version" value="1"' in detail
-    task_set_status(actor=bank.manager, task=task, status=TaskStatus.CANCELLED)
-    url = reverse("interactions:task_status", args=[task.pk])
-    response = client.post(url, {"status": "done", "version": 1}, HTTP_HX_REQUEST="true")
-    assert response.status_code == 409
-    assert CONFLICT in response.content.decode()
-    task.refresh_from_db()
-    assert (task.status, task.version) == (TaskStatus.CANCELLED, 2)
-    bad = client.post(url, {"status": "done", "version": "x"}, HTTP_HX_REQUEST="true")
-    assert bad.status_code == 400
-    # Without a version (an older page) the change applies as it always did.
-    assert client.post(url, {"status": "done"}, HTTP_HX_REQUEST="true").status_code == 200
-    task.refresh_from_db()
-    assert (task.status, task.version) == (TaskStatus.DONE, 3)
 
 
 @pytest.mark.django_db

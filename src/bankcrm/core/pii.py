@@ -1,7 +1,7 @@
 """The personal-information inventory: the data class of every field of every model.
 
 Each field is declared either with its data class or as reviewed and not personal;
-tests/core/test_pii.py fails when a model gains a field that is neither, so no new field
+tests/house/test_pii_inventory.py fails when a model gains a field that is neither, so no new field
 ships unreviewed. The classes in MASKED_CLASSES are shown masked everywhere and in full only
 through the audited reveal; the audit trail and import error rows keep them masked too
 (PIPL art. 6 and 19: collect, show and keep no more than the purpose needs).

@@ -18,7 +18,7 @@ from bankcrm.api.services import token_create
 from bankcrm.customers.models import Customer
 from bankcrm.ingest.models import ImportRun, ImportStatus
 from tests.conftest import PASSWORD
-from tests.web.test_pii_sweep import known_identifiers, leaks_in
+from tests.house.test_pii_sweep import known_identifiers, leaks_in
 
 WRONG_PASSWORD = "Wrong-horse-99"
 # What every record has; anything else was passed in `extra` and is checked too. The request

@@ -49,7 +49,7 @@ from tests.factories import (
     TransactionFactory,
     resident_id,
 )
-from tests.web import test_authorization_matrix as matrix
+from tests.house import test_authorization_matrix as matrix
 
 ROLES = matrix.STAFF
 REASON = "客户来电核实身份"

@@ -1,0 +1,359 @@
+"""Every page of the site, declared once: who opens it, the data it needs, the template it
+renders and how many queries it may take.
+
+After NetBox's ``ViewTestCases``: a page is covered by one entry in ``PAGES``, keyed by its URL
+name, not by copying tests. For each entry and each role that opens it, one test checks that
+the page answers 200 with its template, is served in English and, once the user switches
+language as the site does (the language form posts to ``set_language``), in Simplified
+Chinese, and stays within its query bound. For list-like pages (those with ``rows``) another
+checks that the number of queries is the same with N rows as with 3N, unless the entry
+says why it grows.
+``test_every_get_page_has_an_entry`` walks the URL resolver and fails when a route that
+answers GET has neither an entry here nor a reason in ``NOT_PAGES``; the API is not a page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls.converters import IntConverter
+from django.utils import timezone
+from pytest_django.asserts import assertTemplateUsed
+
+from bankcrm.api.services import token_create
+from bankcrm.core.audit import audit_record
+from bankcrm.core.models import AuditAction, User
+from bankcrm.customers.models import Customer
+from bankcrm.ingest.models import ImportRun
+from bankcrm.insights.models import AnalyticsRun, CustomerScore, RunStatus
+from tests.conftest import Bank
+from tests.factories import (
+    AccountFactory,
+    ConsentFactory,
+    CustomerFactory,
+    InteractionFactory,
+    SnapshotFactory,
+    TaskFactory,
+    TransactionFactory,
+    UserFactory,
+    resident_id,
+)
+from tests.house.test_authorization_matrix import a_run, an_import
+
+Given = Callable[[Bank], dict[str, Any]]
+Rows = Callable[[Bank, User, int], object]
+
+
+def nothing(bank: Bank) -> dict[str, Any]:
+    return {}
+
+
+@dataclass(frozen=True)
+class Page:
+    template: str
+    roles: tuple[str, ...]  # who opens it ("anon": not logged in)
+    max_queries: int  # for the first visit, in English
+    given: Given = nothing  # the data the page needs; returns the URL's arguments
+    rows: Rows | None = None  # adds n rows the page lists for the user: a list-like page
+    # Why the query count grows with the rows, for a page that does so by design (checked:
+    # the test fails once it no longer grows, so the reason stays true).
+    grows: str = ""
+
+
+# --- the data pages need ----------------------------------------------------------------
+
+
+def mine(bank: Bank) -> dict[str, Any]:
+    return {"pk": bank.mine.pk}
+
+
+def an_import_run(bank: Bank) -> dict[str, Any]:
+    return an_import(bank, bank.mine)
+
+
+def a_model_run(bank: Bank) -> dict[str, Any]:
+    return a_run(bank, bank.mine)
+
+
+def a_scored_run(bank: Bank) -> dict[str, Any]:
+    """A finished run that scored the bank's three customers."""
+    run = AnalyticsRun.objects.get(pk=a_run(bank, bank.mine)["pk"])
+    run.status, run.finished_at = RunStatus.SUCCEEDED, timezone.now()
+    run.save()
+    for c in (bank.mine, bank.other, bank.far):
+        _score(run, c)
+    return {}
+
+
+def _score(run: AnalyticsRun, customer: Any) -> None:
+    CustomerScore.objects.create(
+        run=run,
+        customer=customer,
+        rfm="244",
+        rfm_segment="at_risk",
+        tier="mass",
+        lifecycle_stage="declining",
+        churn_probability=0.4,
+        clv=Decimal("8000.00"),
+        value_at_risk=Decimal("3200.00"),
+        churn_reasons=[{"feature": "aum_change_6m", "en": "AUM fell", "zh": "资产下降"}],
+        recommendations=[{"product": "P0001", "en": "Deposit", "zh": "存款"}],
+    )
+
+
+# --- the rows list-like pages show (each row with its own related records, so that a
+# look-up per row shows up as a growing count) ------------------------------------------
+
+
+def _rm_for(bank: Bank, user: User) -> User:
+    """An RM whose customers ``user`` sees: the user if an RM, else a new Beijing RM."""
+    return user if user.role == "rm" else UserFactory(role="rm", branch=bank.beijing)
+
+
+def customers(bank: Bank, user: User, n: int) -> None:
+    for _ in range(n):
+        c = CustomerFactory(branch=bank.beijing, rm=_rm_for(bank, user))
+        AccountFactory(customer=c)
+
+
+def history(bank: Bank, user: User, n: int) -> None:
+    """Accounts, balances, transactions, interactions, tasks and consents of bank.mine."""
+    c = bank.mine
+    account = AccountFactory(customer=c)
+    for i in range(n):
+        SnapshotFactory(account=account, month=dt.date(2020 + i // 12, i % 12 + 1, 1))
+        TransactionFactory(account=account)
+        InteractionFactory(customer=c, staff=UserFactory(branch=bank.beijing))
+        TaskFactory(customer=c, assignee=UserFactory(branch=bank.beijing))
+        ConsentFactory(customer=c, granted=bool(i % 2))
+
+
+def duplicate_pairs(bank: Bank, user: User, n: int) -> None:
+    """Two records of one person each time: the same resident ID and mobile."""
+    start = Customer.objects.count()
+    for i in range(start, start + n):
+        # Odd sequence numbers: the factory's own ID numbers use the even ones.
+        number, mobile = resident_id(2 * i + 1), f"1391234{i:04d}"
+        for rm in (bank.rm, bank.rm2):
+            CustomerFactory(branch=bank.beijing, rm=rm, id_number=number, mobile=mobile)
+
+
+def open_tasks(bank: Bank, user: User, n: int) -> None:
+    for _ in range(n):
+        TaskFactory(customer=CustomerFactory(branch=bank.beijing, rm=user), assignee=user)
+
+
+def scores(bank: Bank, user: User, n: int) -> None:
+    run = AnalyticsRun.objects.filter(status=RunStatus.SUCCEEDED).latest("pk")
+    for _ in range(n):
+        _score(run, CustomerFactory(branch=bank.beijing, rm=_rm_for(bank, user)))
+
+
+def runs(bank: Bank, user: User, n: int) -> None:
+    for _ in range(n):
+        a_run(bank, bank.mine)
+
+
+def import_runs(bank: Bank, user: User, n: int) -> None:
+    for _ in range(n):
+        ImportRun.objects.create(
+            kind="branches",
+            file_name="b.csv",
+            status="succeeded",
+            created=3,
+            created_by=UserFactory(role="admin", branch=bank.head),
+        )
+
+
+def audit_events(bank: Bank, user: User, n: int) -> None:
+    for _ in range(n):
+        c = CustomerFactory(branch=bank.beijing, rm=bank.rm)
+        audit_record(actor=UserFactory(branch=bank.beijing), action=AuditAction.VIEW, obj=c)
+
+
+def accesses_to_mine(bank: Bank, user: User, n: int) -> None:
+    for _ in range(n):
+        audit_record(
+            actor=UserFactory(branch=bank.beijing),
+            action=AuditAction.VIEW,
+            obj=bank.mine,
+            customer_id=bank.mine.pk,
+            purpose="customer 360",
+        )
+
+
+def own_tokens(bank: Bank, user: User, n: int) -> None:
+    for i in range(n):
+        token_create(user=user, name=f"laptop {i}")
+
+
+def tokens_and_sessions(bank: Bank, user: User, n: int) -> None:
+    for i in range(n):
+        staff = UserFactory(branch=bank.beijing)
+        token_create(user=staff, name=f"etl {i}")
+        Client().force_login(staff)
+
+
+# --- the pages ---------------------------------------------------------------------------
+
+PAGES: dict[str, Page] = {
+    "web:dashboard": Page("web/dashboard.html", ("rm", "admin"), 10, rows=customers),
+    "web:login": Page("registration/login.html", ("anon",), 0),
+    "web:two_factor": Page("web/two_factor.html", ("rm",), 7),
+    "web:security": Page("web/security.html", ("admin",), 8, rows=tokens_and_sessions),
+    "web:audit": Page("web/audit.html", ("compliance", "admin"), 6, rows=audit_events),
+    "web:customer_access": Page(
+        "web/customer_access.html", ("compliance",), 8, mine, rows=accesses_to_mine
+    ),
+    "customers:list": Page("customers/list.html", ("rm", "admin"), 6, rows=customers),
+    "customers:create": Page("customers/form.html", ("rm",), 5),
+    "customers:detail": Page("customers/detail.html", ("rm", "admin"), 16, mine, rows=history),
+    "customers:edit": Page("customers/form.html", ("rm",), 6, mine),
+    "customers:duplicates": Page(
+        "customers/duplicates.html",
+        ("compliance", "admin"),
+        8,
+        rows=duplicate_pairs,
+        grows="one query per group of customers sharing an identifier, up to 200 pairs "
+        "(customers.merging.duplicate_candidates)",
+    ),
+    "interactions:my_tasks": Page("interactions/my_tasks.html", ("rm",), 4, rows=open_tasks),
+    "insights:at_risk": Page("insights/at_risk.html", ("rm", "admin"), 5, a_scored_run, scores),
+    "insights:runs": Page("insights/runs.html", ("rm",), 4, rows=runs),
+    "insights:run": Page("insights/run_detail.html", ("rm",), 4, a_model_run),
+    "imports:list": Page("ingest/list.html", ("compliance", "admin"), 4, rows=import_runs),
+    "imports:detail": Page("ingest/detail.html", ("admin",), 4, an_import_run),
+    "tokens:list": Page("api/tokens.html", ("rm",), 4, rows=own_tokens),
+}
+
+# Routes that answer GET but are not pages of the site, and why.
+NOT_PAGES: dict[str, str] = {
+    "set_language": "the language switch: the site posts to it; a GET only redirects back",
+    "web:audit_export": "a CSV download of the audit trail",
+    "imports:report": "a CSV download of an import's rejected rows",
+    "imports:progress": "an HTMX fragment the import page polls",
+}
+
+
+# --- every GET route has an entry --------------------------------------------------------
+
+
+def _routes(patterns: list[Any], ns: str | None = None) -> Iterator[tuple[str, URLPattern]]:
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            inner = f"{ns}:{p.namespace}" if ns and p.namespace else (p.namespace or ns)
+            yield from _routes(p.url_patterns, inner)
+        elif isinstance(p, URLPattern) and p.name:
+            yield (f"{ns}:{p.name}" if ns else p.name), p
+
+
+def _some_url(name: str, pattern: URLPattern) -> str:
+    converters = getattr(pattern.pattern, "converters", {})
+    kwargs = {k: 0 if isinstance(c, IntConverter) else "x" for k, c in converters.items()}
+    return reverse(name, kwargs=kwargs)
+
+
+def test_every_get_page_has_an_entry(bank):
+    """A route answers GET unless it refuses the method (405) to a logged-in administrator."""
+    client = Client(raise_request_exception=False)
+    client.force_login(bank.admin)
+    routes = dict(_routes(get_resolver().url_patterns))
+    pages = {name for name in routes if not name.startswith("api:")}
+    answers_get = {n for n in pages if client.get(_some_url(n, routes[n])).status_code != 405}
+    assert answers_get - set(PAGES) - set(NOT_PAGES) == set(), "GET pages without an entry"
+    assert set(PAGES) - answers_get == set(), "entries for routes that do not answer GET"
+    assert set(NOT_PAGES) - answers_get == set(), "NOT_PAGES names routes that do not answer GET"
+    assert set(PAGES) & set(NOT_PAGES) == set()
+
+
+# --- each page, as each role that opens it -----------------------------------------------
+
+CASES = [
+    pytest.param(name, role, id=f"{name}-{role}") for name, p in PAGES.items() for role in p.roles
+]
+
+
+def _client(bank: Bank, role: str) -> Client:
+    client = Client()
+    if role != "anon":
+        client.force_login(bank.user(role))
+    return client
+
+
+def _title(html: str) -> str:
+    found = re.search(r"<title>(.*?)</title>", html, re.S)
+    assert found is not None, "the page has no title"
+    return found.group(1).strip()
+
+
+@pytest.mark.parametrize("name,role", CASES)
+def test_page_renders_its_template_in_english_and_chinese_within_its_queries(
+    bank, name, role, django_assert_max_num_queries
+):
+    page = PAGES[name]
+    url = reverse(name, kwargs=page.given(bank))
+    client = _client(bank, role)
+    with django_assert_max_num_queries(page.max_queries):
+        response = client.get(url)
+    assert response.status_code == 200
+    assertTemplateUsed(response, page.template)
+    english = response.content.decode()
+    assert '<html lang="en">' in english
+
+    switched = client.post(reverse("set_language"), {"language": "zh-hans", "next": url})
+    assert switched.status_code == 302 and switched.url == url
+    chinese = client.get(url)
+    assert chinese.status_code == 200
+    assertTemplateUsed(chinese, page.template)
+    html = chinese.content.decode()
+    assert '<html lang="zh-CN">' in html
+    assert _title(html) != _title(english) and re.search(r"[\u4e00-\u9fff]", _title(html))
+
+
+# --- list-like pages: as many queries for 3N rows as for N ---------------------------------
+
+N = 4
+
+GROWTH_CASES = [
+    pytest.param(name, role, id=f"{name}-{role}")
+    for name, p in PAGES.items()
+    if p.rows is not None
+    for role in p.roles
+]
+
+
+@pytest.mark.parametrize("name,role", GROWTH_CASES)
+def test_list_page_takes_as_many_queries_for_three_times_the_rows(bank, name, role):
+    page = PAGES[name]
+    assert page.rows is not None
+    url = reverse(name, kwargs=page.given(bank))
+    client = _client(bank, role)
+    user = bank.user(role)
+    assert client.get(url).status_code == 200  # the session and anything cached, once
+
+    def visit() -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200
+        return len(queries), response.content.decode()
+
+    page.rows(bank, user, N)
+    few, few_html = visit()
+    page.rows(bank, user, 2 * N)
+    many, many_html = visit()
+    assert len(many_html) > len(few_html), "the rows added are not on the page"
+    if page.grows:
+        # Declared: the entry says why. Once it no longer grows, the reason goes.
+        assert many > few, f"{name} no longer grows with its rows: drop its `grows`"
+    else:
+        assert many == few, f"{few} queries for {N} rows, {many} for {3 * N}"
