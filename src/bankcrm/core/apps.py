@@ -101,4 +101,4 @@ class CoreConfig(AppConfig):
     }
 
     def ready(self) -> None:
-        from bankcrm.core import checks, signals  # noqa: F401
+        from bankcrm.core import checks  # noqa: F401
