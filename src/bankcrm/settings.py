@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "ninja",
     "bankcrm.core",
+    "bankcrm.access",
     "bankcrm.customers",
     "bankcrm.banking",
     "bankcrm.interactions",
@@ -60,8 +61,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "bankcrm.core.security.SessionLimitsMiddleware",
-    "bankcrm.core.two_factor.TwoFactorMiddleware",
+    "bankcrm.access.sessions.SessionLimitsMiddleware",
+    "bankcrm.access.two_factor.TwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "bankcrm.core.middleware.AuditContextMiddleware",
@@ -105,9 +106,9 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "core.User"
-LOGIN_URL = "web:login"
+LOGIN_URL = "access:login"
 LOGIN_REDIRECT_URL = "web:dashboard"
-LOGOUT_REDIRECT_URL = "web:login"
+LOGOUT_REDIRECT_URL = "access:login"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -136,7 +137,7 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 # Sessions end after 30 minutes without a request and 12 hours after log-in, whatever the
-# activity (core.security.SessionLimitsMiddleware).
+# activity (access.sessions.SessionLimitsMiddleware).
 BANKCRM_SESSION_IDLE_SECONDS = int(os.environ.get("BANKCRM_SESSION_IDLE_SECONDS", str(30 * 60)))
 BANKCRM_SESSION_MAX_SECONDS = int(os.environ.get("BANKCRM_SESSION_MAX_SECONDS", str(12 * 3600)))
 SESSION_COOKIE_HTTPONLY = True

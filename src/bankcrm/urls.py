@@ -6,11 +6,11 @@ from bankcrm.api.urls import api
 
 urlpatterns = [
     path("", include("bankcrm.web.urls")),
+    path("", include("bankcrm.access.urls")),
     path("customers/", include("bankcrm.customers.urls")),
     path("", include("bankcrm.interactions.urls")),
     path("insights/", include("bankcrm.insights.urls")),
     path("imports/", include("bankcrm.ingest.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
-    path("account/tokens/", include("bankcrm.api.page_urls")),
 ]

@@ -8,8 +8,8 @@ import json
 from django.test import Client
 from django.utils import timezone
 
-from bankcrm.api.models import ApiToken
-from bankcrm.api.services import token_create
+from bankcrm.access.models import ApiToken
+from bankcrm.access.services import token_create
 from bankcrm.core.models import AuditEvent
 from tests.factories import AccountFactory, CustomerFactory, SnapshotFactory, TransactionFactory
 

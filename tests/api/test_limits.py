@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
-from bankcrm.api.services import token_create
+from bankcrm.access.services import token_create
 from bankcrm.core.models import IdempotencyKey
 from bankcrm.interactions.models import Interaction, Task
 

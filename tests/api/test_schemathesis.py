@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from bankcrm.api.services import token_create
+from bankcrm.access.services import token_create
 from bankcrm.api.urls import api
 from bankcrm.wsgi import application
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from bankcrm.core import totp
+from bankcrm.access import totp
 from bankcrm.core.models import TotpDevice
 from bankcrm.customers import services
 from tests.conftest import PASSWORD

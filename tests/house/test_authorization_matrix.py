@@ -128,7 +128,7 @@ def branch_file() -> Any:
 
 
 def own_token(bank: Any, c: Any, user: Any = None) -> dict[str, Any]:
-    from bankcrm.api.services import token_create
+    from bankcrm.access.services import token_create
 
     return {"pk": token_create(user=user or bank.admin, name="t")[0].pk}
 
@@ -147,43 +147,43 @@ CONSENT = {"purpose": "marketing", "channel": "sms", "granted": "0", "source": "
 
 POLICY: dict[str, Route] = {
     "web:dashboard": Route(checks=[Check("get", page())]),
-    "web:login": Route(
+    "access:login": Route(
         checks=[
             Check("get", {"anon": 200, **{r: 302 for r in STAFF}}),
         ]
     ),
-    "web:logout": Route(
+    "access:logout": Route(
         checks=[
             Check("get", not_allowed),
             Check("post", {r: 302 for r in ROLES}),
         ]
     ),
     # Any logged-in user may set up or give a second factor (required only for some roles).
-    "web:two_factor": Route(checks=[Check("get", page())]),
-    "web:security": Route(checks=[Check("get", page(ADMINS))]),
-    "web:session_end": Route(
+    "access:two_factor": Route(checks=[Check("get", page())]),
+    "access:security": Route(checks=[Check("get", page(ADMINS))]),
+    "access:session_end": Route(
         lambda bank, c: {"ref": "0" * 20},
         [
             Check("get", not_allowed_anon_login),
             Check("post", page(ADMINS, ok=404)),  # no such session
         ],
     ),
-    "web:token_revoke": Route(
+    "access:token_revoke_any": Route(
         others_token,
         [
             Check("get", not_allowed_anon_login),
             Check("post", page(ADMINS, ok=302)),
         ],
     ),
-    "web:audit": Route(checks=[Check("get", page(AUDITORS))]),
-    "web:audit_verify": Route(
+    "access:audit": Route(checks=[Check("get", page(AUDITORS))]),
+    "access:audit_verify": Route(
         checks=[
             Check("get", not_allowed_anon_login),
             Check("post", page(AUDITORS, ok=302)),
         ]
     ),
-    "web:audit_export": Route(checks=[Check("get", page(AUDITORS))]),
-    "web:customer_access": Route(
+    "access:audit_export": Route(checks=[Check("get", page(AUDITORS))]),
+    "access:customer_access": Route(
         cust,
         [
             Check("get", page(AUDITORS)),
@@ -272,20 +272,20 @@ POLICY: dict[str, Route] = {
             Check("post", {r: 302 for r in ROLES}, data={"language": "zh-hans", "next": "/"}),
         ]
     ),
-    "tokens:list": Route(
+    "access:token_list": Route(
         checks=[
             Check("get", page()),
             Check("post", page(), data={"name": "laptop", "days": "30"}),
         ]
     ),
-    "tokens:revoke": Route(
+    "access:token_revoke": Route(
         own_token,
         [
             Check("get", not_allowed_anon_login),
             Check("post", {"anon": 302, **{r: 302 for r in STAFF}}),
         ],
     ),
-    "tokens:revoke#other": Route(
+    "access:token_revoke#other": Route(
         others_token,
         [
             Check("post", {"anon": 302, **{r: 404 for r in STAFF}}),

@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from bankcrm.api.services import token_create
+from bankcrm.access.services import token_create
 from bankcrm.customers.models import Customer
 from bankcrm.ingest.models import ImportRun, ImportStatus
 from tests.conftest import PASSWORD
@@ -49,7 +49,7 @@ def _flows(bank: Any) -> dict[str, str]:
     """Walk the main flows; returns the secrets they handled, by name."""
     secrets: dict[str, str] = {"password": PASSWORD, "wrong password": WRONG_PASSWORD}
     browser = Client(enforce_csrf_checks=True)
-    login = reverse("web:login")
+    login = reverse("access:login")
     token = _csrf(browser.get(login).content.decode())
     secrets["CSRF cookie"] = browser.cookies["csrftoken"].value
     secrets["CSRF form token"] = token
@@ -71,7 +71,7 @@ def _flows(bank: Any) -> dict[str, str]:
     assert bank.mine.id_number in revealed.content.decode()
     # Refused: a 403 and a 404 that django.request logs.
     assert browser.get(reverse("customers:detail", args=[bank.far.pk])).status_code == 404
-    assert browser.get(reverse("web:audit")).status_code == 403
+    assert browser.get(reverse("access:audit")).status_code == 403
 
     admin = Client()
     admin.force_login(bank.admin)

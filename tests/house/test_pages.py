@@ -30,7 +30,7 @@ from django.urls.converters import IntConverter
 from django.utils import timezone
 from pytest_django.asserts import assertTemplateUsed
 
-from bankcrm.api.services import token_create
+from bankcrm.access.services import token_create
 from bankcrm.core.audit import audit_record
 from bankcrm.core.models import AuditAction, User
 from bankcrm.customers.models import Customer
@@ -208,12 +208,12 @@ def tokens_and_sessions(bank: Bank, user: User, n: int) -> None:
 
 PAGES: dict[str, Page] = {
     "web:dashboard": Page("web/dashboard.html", ("rm", "admin"), 10, rows=customers),
-    "web:login": Page("registration/login.html", ("anon",), 0),
-    "web:two_factor": Page("web/two_factor.html", ("rm",), 7),
-    "web:security": Page("web/security.html", ("admin",), 8, rows=tokens_and_sessions),
-    "web:audit": Page("web/audit.html", ("compliance", "admin"), 6, rows=audit_events),
-    "web:customer_access": Page(
-        "web/customer_access.html", ("compliance",), 8, mine, rows=accesses_to_mine
+    "access:login": Page("access/login.html", ("anon",), 0),
+    "access:two_factor": Page("access/two_factor.html", ("rm",), 7),
+    "access:security": Page("access/security.html", ("admin",), 8, rows=tokens_and_sessions),
+    "access:audit": Page("access/audit.html", ("compliance", "admin"), 6, rows=audit_events),
+    "access:customer_access": Page(
+        "access/customer_access.html", ("compliance",), 8, mine, rows=accesses_to_mine
     ),
     "customers:list": Page("customers/list.html", ("rm", "admin"), 6, rows=customers),
     "customers:create": Page("customers/form.html", ("rm",), 5),
@@ -233,13 +233,13 @@ PAGES: dict[str, Page] = {
     "insights:run": Page("insights/run_detail.html", ("rm",), 4, a_model_run),
     "imports:list": Page("ingest/list.html", ("compliance", "admin"), 4, rows=import_runs),
     "imports:detail": Page("ingest/detail.html", ("admin",), 4, an_import_run),
-    "tokens:list": Page("api/tokens.html", ("rm",), 4, rows=own_tokens),
+    "access:token_list": Page("access/tokens.html", ("rm",), 4, rows=own_tokens),
 }
 
 # Routes that answer GET but are not pages of the site, and why.
 NOT_PAGES: dict[str, str] = {
     "set_language": "the language switch: the site posts to it; a GET only redirects back",
-    "web:audit_export": "a CSV download of the audit trail",
+    "access:audit_export": "a CSV download of the audit trail",
     "imports:report": "a CSV download of an import's rejected rows",
     "imports:progress": "an HTMX fragment the import page polls",
 }

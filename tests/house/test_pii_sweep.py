@@ -27,7 +27,7 @@ from django.test import Client
 from django.urls import get_resolver, resolve, reverse
 from django.utils import timezone
 
-from bankcrm.api.services import token_create
+from bankcrm.access.services import token_create
 from bankcrm.core.models import AuditAction, AuditEvent
 from bankcrm.core.pii import MASKED_CLASSES, fields_of_class, mask_field
 from bankcrm.core.roles import CAN_REVEAL_PII
@@ -300,11 +300,11 @@ def extra_urls(s: SweptBank) -> list[tuple[str, str, dict[str, str]]]:
         ("customers:list", "/customers/", {"HTTP_HX_REQUEST": "true"}),
         ("web:dashboard", "/?by=tier&months=24", {}),
         ("web:dashboard", "/?by=lifecycle", {}),
-        ("web:audit", "/audit/?action=update", {}),
-        ("web:audit", "/audit/?action=create", {}),
-        ("web:audit", "/audit/?action=delete", {}),
-        ("web:audit", "/audit/?page=2", {}),
-        ("web:audit_export", "/audit/export.csv?action=update", {}),
+        ("access:audit", "/audit/?action=update", {}),
+        ("access:audit", "/audit/?action=create", {}),
+        ("access:audit", "/audit/?action=delete", {}),
+        ("access:audit", "/audit/?page=2", {}),
+        ("access:audit_export", "/audit/export.csv?action=update", {}),
         ("imports:detail", reverse("imports:detail", args=[run]), {}),
         ("imports:progress", reverse("imports:progress", args=[run]), {}),
         ("imports:report", reverse("imports:report", args=[run]), {}),
@@ -314,9 +314,9 @@ def extra_urls(s: SweptBank) -> list[tuple[str, str, dict[str, str]]]:
         ("api:at_risk", "/api/v1/analytics/at-risk", {}),
     ]
     for c in s.customers:
-        out.append(("web:customer_access", f"/audit/customers/{c.pk}/?format=csv", {}))
-        out.append(("web:audit", f"/audit/?customer={c.pk}", {}))
-        out.append(("web:audit_export", f"/audit/export.csv?customer={c.pk}", {}))
+        out.append(("access:customer_access", f"/audit/customers/{c.pk}/?format=csv", {}))
+        out.append(("access:audit", f"/audit/?customer={c.pk}", {}))
+        out.append(("access:audit_export", f"/audit/export.csv?customer={c.pk}", {}))
     return out
 
 

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
-from bankcrm.api.services import token_create
+from bankcrm.access.services import token_create
 from bankcrm.core.models import Branch
 from bankcrm.ingest.models import ImportRun, ImportStatus
 

@@ -5,27 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja.security import HttpBearer, django_auth
 
-from bankcrm.api.models import ApiToken, hash_token
+from bankcrm.access.services import token_user
 
 
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        now = timezone.now()
-        try:
-            t = ApiToken.objects.select_related("user", "user__branch").get(
-                key_hash=hash_token(token), revoked_at__isnull=True
-            )
-        except ApiToken.DoesNotExist:
+        user = token_user(raw=token)
+        if user is None:
             return None
-        if (t.expires_at and t.expires_at <= now) or not t.user.is_active:
-            return None
-        if t.last_used_at is None or (now - t.last_used_at).total_seconds() > 60:
-            ApiToken.objects.filter(pk=t.pk).update(last_used_at=now)
-        request.user = t.user
-        return t.user
+        request.user = user
+        return user
 
 
 api_auth = [TokenAuth(), django_auth]

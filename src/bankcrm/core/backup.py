@@ -336,7 +336,7 @@ def backup_restore(*, path: Path, force: bool = False) -> RestoreResult:
                     "The database already holds data (%(customers)s customers, %(users)s staff "
                     "users): a restore replaces all of it. Add --force to replace it."
                 )
-                % {"customers": f"{held['customers']:,}", "users": f"{held['users']:,}"}
+                % {key: f"{held.get(key, 0):,}" for key in ("customers", "users")}
             )
     if engine == "postgresql":
         _pg_restore(path)
@@ -377,12 +377,16 @@ def backup_restore(*, path: Path, force: bool = False) -> RestoreResult:
 
 
 def _people_present() -> dict[str, int]:
-    """Customers and staff users in the configured database (none when it has no tables)."""
+    """The rows of the models the apps declare as a bank's data (``restore_guard`` on their
+    AppConfig: customers, staff users), by the word the refusal counts them with; none when
+    the database has no tables."""
     names = set(connection.introspection.table_names())
     held = {}
-    for key, label in (("customers", "customers.Customer"), ("users", "core.User")):
-        model = apps.get_model(label)
-        held[key] = model._default_manager.count() if model._meta.db_table in names else 0
+    for config in apps.get_app_configs():
+        guard: dict[str, str] = getattr(config, "restore_guard", {})
+        for key, model_name in guard.items():
+            model = config.get_model(model_name)
+            held[key] = model._default_manager.count() if model._meta.db_table in names else 0
     return held
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from bankcrm.access.two_factor import two_factor_satisfied
 from bankcrm.core.roles import (
     CAN_MANAGE_SECURITY,
     CAN_VIEW_AUDIT,
@@ -13,7 +14,6 @@ from bankcrm.core.roles import (
     CAN_VIEW_IMPORTS,
     has_role,
 )
-from bankcrm.core.two_factor import two_factor_satisfied
 
 
 def navigation(request: HttpRequest) -> dict[str, Any]:

@@ -1,22 +1,8 @@
 from django.urls import path
 
-from bankcrm.web import audit_views, security_views, views
+from bankcrm.web import views
 
 app_name = "web"
 urlpatterns = [
     path("", views.dashboard_view, name="dashboard"),
-    path("login/", views.LoginView.as_view(), name="login"),
-    path("logout/", views.LogoutView.as_view(), name="logout"),
-    path("login/2fa/", views.two_factor_view, name="two_factor"),
-    path("security/", security_views.security_view, name="security"),
-    path("security/sessions/<str:ref>/end/", security_views.session_end_view, name="session_end"),
-    path(
-        "security/tokens/<int:pk>/revoke/",
-        security_views.token_revoke_any_view,
-        name="token_revoke",
-    ),
-    path("audit/", audit_views.audit_view, name="audit"),
-    path("audit/verify/", audit_views.audit_verify_view, name="audit_verify"),
-    path("audit/export.csv", audit_views.audit_export_view, name="audit_export"),
-    path("audit/customers/<int:pk>/", audit_views.customer_access_view, name="customer_access"),
 ]

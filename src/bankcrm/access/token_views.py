@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -11,9 +9,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from bankcrm.api.models import ApiToken
-from bankcrm.api.services import token_create, token_revoke
-from bankcrm.core.models import User
+from bankcrm.access.models import ApiToken
+from bankcrm.access.services import token_create, token_revoke
 from bankcrm.core.permissions import AuthenticatedRequest
 
 
@@ -37,16 +34,16 @@ def token_list_view(request: AuthenticatedRequest) -> HttpResponse:
             user=request.user, name=form.cleaned_data["name"], days=form.cleaned_data["days"]
         )
         form = TokenForm()
-    tokens = ApiToken.objects.filter(user=cast(User, request.user)).order_by("-created_at")
-    return render(request, "api/tokens.html", {"form": form, "tokens": tokens, "raw": raw})
+    tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")
+    return render(request, "access/tokens.html", {"form": form, "tokens": tokens, "raw": raw})
 
 
 @login_required
 @require_POST
 def token_revoke_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     try:
-        token = ApiToken.objects.get(pk=pk, user=cast(User, request.user))
+        token = ApiToken.objects.get(pk=pk, user=request.user)
     except ApiToken.DoesNotExist:
         raise Http404 from None
     token_revoke(user=request.user, token=token)
-    return redirect("tokens:list")
+    return redirect("access:token_list")

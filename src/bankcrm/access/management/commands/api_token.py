@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from bankcrm.api.services import token_create
+from bankcrm.access.services import token_create
 from bankcrm.core.models import User
 
 

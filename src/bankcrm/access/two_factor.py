@@ -15,11 +15,12 @@ from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from bankcrm.core import totp
+from bankcrm.access import totp
+from bankcrm.access.lockout import login_failure_record
 from bankcrm.core.audit import audit_record
 from bankcrm.core.models import AuditAction, TotpDevice, User
 from bankcrm.core.permissions import AuthenticatedRequest
-from bankcrm.core.security import client_ip, login_failure_record
+from bankcrm.core.security import client_ip
 
 SESSION_VERIFIED = "_bankcrm_2fa"
 ISSUER = "Bank CRM"
@@ -111,7 +112,7 @@ class TwoFactorMiddleware:
                 return JsonResponse(
                     {"detail": _("Give your two-factor code at log-in first.")}, status=401
                 )
-            target = reverse("web:two_factor")
+            target = reverse("access:two_factor")
             if request.headers.get("HX-Request"):
                 response = HttpResponse(status=401)
                 response["HX-Redirect"] = target

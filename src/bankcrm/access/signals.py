@@ -7,15 +7,11 @@ from typing import Any
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
+from bankcrm.access.lockout import known_username, login_failure_record, login_failures_clear
+from bankcrm.access.sessions import session_start
 from bankcrm.core.audit import audit_record
 from bankcrm.core.models import AuditAction
-from bankcrm.core.security import (
-    client_ip,
-    known_username,
-    login_failure_record,
-    login_failures_clear,
-    session_start,
-)
+from bankcrm.core.security import client_ip
 
 
 @receiver(user_logged_in)

@@ -8,7 +8,7 @@ import time
 import pytest
 from django.test import Client
 
-from bankcrm.core import totp
+from bankcrm.access import totp
 from bankcrm.core.models import AuditAction, AuditEvent, TotpDevice
 from tests.conftest import PASSWORD
 
@@ -107,7 +107,7 @@ def test_other_roles_may_choose_two_factor_and_then_must_use_it(bank, two_factor
 
 @pytest.mark.django_db
 def test_bearer_tokens_are_not_asked_for_a_second_factor(bank, two_factor):
-    from bankcrm.api.services import token_create
+    from bankcrm.access.services import token_create
 
     _token, raw = token_create(user=bank.admin, name="etl")
     response = Client().get("/api/v1/customers", headers={"Authorization": f"Bearer {raw}"})

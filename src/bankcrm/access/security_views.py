@@ -12,13 +12,13 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from bankcrm.api.models import ApiToken
-from bankcrm.api.services import token_revoke
+from bankcrm.access.models import ApiToken
+from bankcrm.access.services import token_revoke
+from bankcrm.access.sessions import session_end, session_list
 from bankcrm.core.models import TotpDevice
 from bankcrm.core.permissions import AuthenticatedRequest, role_required
 from bankcrm.core.roles import CAN_MANAGE_SECURITY, Role
 from bankcrm.core.selectors import chain_last_check
-from bankcrm.core.sessions import session_end, session_list
 
 DEVELOPMENT_KEY_PREFIX = "insecure-development-key"
 
@@ -109,7 +109,7 @@ def security_view(request: AuthenticatedRequest) -> HttpResponse:
         "enrolled": enrolled,
         "check": chain_last_check(),
     }
-    return render(request, "web/security.html", context)
+    return render(request, "access/security.html", context)
 
 
 @login_required
@@ -119,7 +119,7 @@ def session_end_view(request: AuthenticatedRequest, ref: str) -> HttpResponse:
     if not session_end(actor=request.user, ref=ref):
         raise Http404("No such session")
     messages.success(request, _("The session was ended: its user must log in again."))
-    return redirect("web:security")
+    return redirect("access:security")
 
 
 @login_required
@@ -131,4 +131,4 @@ def token_revoke_any_view(request: AuthenticatedRequest, pk: int) -> HttpRespons
         raise Http404("No such token")
     token_revoke(user=request.user, token=token)
     messages.success(request, _("The token was revoked."))
-    return redirect("web:security")
+    return redirect("access:security")

@@ -51,7 +51,7 @@ def audit_view(request: AuthenticatedRequest) -> HttpResponse:
     query.pop("page", None)
     return render(
         request,
-        "web/audit.html",
+        "access/audit.html",
         {
             "page": page,
             "actions": AuditAction.choices,
@@ -81,7 +81,7 @@ def audit_verify_view(request: AuthenticatedRequest) -> HttpResponse:
             _("The audit chain is broken at position %(seq)s: %(reason)s")
             % {"seq": result.broken_seq, "reason": result.reason},
         )
-    return redirect("web:audit")
+    return redirect("access:audit")
 
 
 @login_required
@@ -144,6 +144,6 @@ def customer_access_view(request: AuthenticatedRequest, pk: int) -> HttpResponse
     )
     return render(
         request,
-        "web/customer_access.html",
+        "access/customer_access.html",
         {"customer": customer, "page": page, "staff_count": by_staff},
     )

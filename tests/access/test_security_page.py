@@ -7,8 +7,8 @@ import re
 import pytest
 from django.test import Client
 
-from bankcrm.api.models import ApiToken
-from bankcrm.api.services import token_create
+from bankcrm.access.models import ApiToken
+from bankcrm.access.services import token_create
 from bankcrm.core.models import AuditAction, AuditEvent
 from tests.conftest import PASSWORD
 

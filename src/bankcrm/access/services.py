@@ -1,4 +1,4 @@
-"""Issuing and revoking API tokens."""
+"""Issuing, revoking and checking API tokens."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
-from bankcrm.api.models import ApiToken
+from bankcrm.access.models import AUDIT_TYPE, ApiToken, hash_token
 from bankcrm.core.audit import audit_record
 from bankcrm.core.models import AuditAction, User
 
@@ -21,7 +21,11 @@ def token_create(*, user: User, name: str, days: int | None = 90) -> tuple[ApiTo
         user=user, name=name, prefix=prefix, key_hash=key_hash, expires_at=expires
     )
     audit_record(
-        actor=user, action=AuditAction.CREATE, obj=token, changes={"name": name, "prefix": prefix}
+        actor=user,
+        action=AuditAction.CREATE,
+        obj=token,
+        object_type=AUDIT_TYPE,
+        changes={"name": name, "prefix": prefix},
     )
     return token, raw
 
@@ -35,6 +39,26 @@ def token_revoke(*, user: User, token: ApiToken) -> ApiToken:
             actor=user,
             action=AuditAction.UPDATE,
             obj=token,
+            object_type=AUDIT_TYPE,
             changes={"revoked_at": [None, token.revoked_at.isoformat()]},
         )
     return token
+
+
+def token_user(*, raw: str) -> User | None:
+    """The active staff member a live (unrevoked, unexpired) token ``raw`` acts for, or None.
+
+    The token's last use is noted, at most once a minute.
+    """
+    now = timezone.now()
+    try:
+        t = ApiToken.objects.select_related("user", "user__branch").get(
+            key_hash=hash_token(raw), revoked_at__isnull=True
+        )
+    except ApiToken.DoesNotExist:
+        return None
+    if (t.expires_at and t.expires_at <= now) or not t.user.is_active:
+        return None
+    if t.last_used_at is None or (now - t.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=t.pk).update(last_used_at=now)
+    return t.user

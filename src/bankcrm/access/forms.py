@@ -1,0 +1,31 @@
+"""The log-in form: Django's, with the lock-out in front of the password check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from bankcrm.access.lockout import login_locked_until
+from bankcrm.core.security import client_ip
+
+
+class LockingAuthenticationForm(AuthenticationForm):
+    """Django's log-in form, refusing to even try a password while the account is locked."""
+
+    def clean(self) -> dict[str, Any]:
+        username = str(self.cleaned_data.get("username") or "")
+        until = login_locked_until(username=username, ip=client_ip(self.request))
+        if until is not None:
+            raise ValidationError(
+                _(
+                    "Too many failed log-ins: log-in is locked until %(time)s. "
+                    "Ask an administrator if you need access sooner."
+                )
+                % {"time": timezone.localtime(until).strftime("%H:%M")},
+                code="locked",
+            )
+        return super().clean()
