@@ -12,6 +12,7 @@ from bankcrm.banking.models import Account, BalanceSnapshot, Product, Transactio
 from bankcrm.core.models import Branch, User
 from bankcrm.core.validators import resident_id_check_char
 from bankcrm.customers.models import ConsentEvent, Customer
+from bankcrm.insights.models import AnalyticsRun, CustomerScore, RunStatus
 from bankcrm.interactions.models import Interaction, Task
 
 
@@ -152,3 +153,40 @@ class TaskFactory(factory.django.DjangoModelFactory):
     assignee = factory.LazyAttribute(lambda o: o.customer.rm)
     title = "跟进理财到期"
     due_on = factory.LazyFunction(timezone.localdate)
+
+
+class AnalyticsRunFactory(factory.django.DjangoModelFactory):
+    """A finished, successful analytics run."""
+
+    class Meta:
+        model = AnalyticsRun
+
+    started_at = factory.LazyFunction(timezone.now)
+    finished_at = factory.LazyFunction(timezone.now)
+    status = RunStatus.SUCCEEDED
+    as_of = dt.date(2026, 11, 30)
+    model_version = "test-1"
+
+
+class ScoreFactory(factory.django.DjangoModelFactory):
+    """A customer's row of a run: a declining customer at some risk, with a reason and an
+    offer in both languages."""
+
+    class Meta:
+        model = CustomerScore
+
+    run = factory.SubFactory(AnalyticsRunFactory)
+    customer = factory.SubFactory(CustomerFactory)
+    rfm = "244"
+    rfm_segment = "at_risk"
+    tier = "mass"
+    lifecycle_stage = "declining"
+    churn_probability = 0.4
+    clv = Decimal("8000.00")
+    value_at_risk = Decimal("3200.00")
+    churn_reasons = factory.LazyFunction(
+        lambda: [{"feature": "aum_change_6m", "en": "AUM fell", "zh": "资产下降"}]
+    )
+    recommendations = factory.LazyFunction(
+        lambda: [{"product": "P0001", "en": "Deposit", "zh": "存款"}]
+    )

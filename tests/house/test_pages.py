@@ -18,7 +18,6 @@ import datetime as dt
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -35,13 +34,14 @@ from bankcrm.core.audit import audit_record
 from bankcrm.core.models import AuditAction, User
 from bankcrm.customers.models import Customer
 from bankcrm.ingest.models import ImportRun
-from bankcrm.insights.models import AnalyticsRun, CustomerScore, RunStatus
+from bankcrm.insights.models import AnalyticsRun, RunStatus
 from tests.conftest import Bank
 from tests.factories import (
     AccountFactory,
     ConsentFactory,
     CustomerFactory,
     InteractionFactory,
+    ScoreFactory,
     SnapshotFactory,
     TaskFactory,
     TransactionFactory,
@@ -96,19 +96,7 @@ def a_scored_run(bank: Bank) -> dict[str, Any]:
 
 
 def _score(run: AnalyticsRun, customer: Any) -> None:
-    CustomerScore.objects.create(
-        run=run,
-        customer=customer,
-        rfm="244",
-        rfm_segment="at_risk",
-        tier="mass",
-        lifecycle_stage="declining",
-        churn_probability=0.4,
-        clv=Decimal("8000.00"),
-        value_at_risk=Decimal("3200.00"),
-        churn_reasons=[{"feature": "aum_change_6m", "en": "AUM fell", "zh": "资产下降"}],
-        recommendations=[{"product": "P0001", "en": "Deposit", "zh": "存款"}],
-    )
+    ScoreFactory(run=run, customer=customer)
 
 
 # --- the rows list-like pages show (each row with its own related records, so that a

@@ -38,12 +38,13 @@ from bankcrm.customers.selectors import customers_visible_to
 from bankcrm.ingest.models import ImportRun, ImportStatus
 from bankcrm.ingest.services import import_path
 from bankcrm.ingest.specs import KINDS
-from bankcrm.insights.models import AnalyticsRun, CustomerScore, RunStatus
+from bankcrm.insights.models import AnalyticsRun, RunStatus
 from tests.factories import (
     AccountFactory,
     ConsentFactory,
     CustomerFactory,
     InteractionFactory,
+    ScoreFactory,
     SnapshotFactory,
     TaskFactory,
     TransactionFactory,
@@ -151,19 +152,15 @@ def _scored(bank: Any, customers: list[Customer]) -> None:
     run.status, run.finished_at = RunStatus.SUCCEEDED, timezone.now()
     run.save()
     for c in customers:
-        CustomerScore.objects.create(
+        ScoreFactory(
             run=run,
             customer=c,
             rfm="444",
             rfm_segment="loyal",
-            tier="mass",
-            lifecycle_stage="declining",
             life_stage="builder",
             churn_probability=0.3,
             clv=Decimal("5000.00"),
             value_at_risk=Decimal("1500.00"),
-            churn_reasons=[{"feature": "aum_change_6m", "en": "AUM fell", "zh": "资产下降"}],
-            recommendations=[{"product": "P0001", "en": "Deposit", "zh": "存款"}],
         )
 
 

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
-from django.utils import timezone
-
-from bankcrm.insights.models import AnalyticsRun, CustomerScore, RunStatus
+from bankcrm.insights.models import AnalyticsRun, CustomerScore
 from bankcrm.profile import customer_filters, customer_profile, customer_search
-from tests.factories import AccountFactory, CustomerFactory, ProductFactory
+from tests.factories import AccountFactory, CustomerFactory, ProductFactory, ScoreFactory
 
 
 def _scored(customer, *, segment: str, churn: float) -> CustomerScore:
-    run = AnalyticsRun.objects.create(
-        started_at=timezone.now(),
-        status=RunStatus.SUCCEEDED,
-        as_of=dt.date(2026, 11, 30),
-        model_version="test-1",
-    )
-    return CustomerScore.objects.create(
-        run=run, customer=customer, rfm_segment=segment, churn_probability=churn, rfm="555"
-    )
+    return ScoreFactory(customer=customer, rfm_segment=segment, churn_probability=churn)
 
 
 def test_page_and_api_360_show_the_same_profile_with_its_scores(bank, client):
