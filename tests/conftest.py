@@ -37,9 +37,9 @@ def _fast_hasher(settings):
 
 
 @pytest.fixture(autouse=True)
-def _jobs_inline(settings, tmp_path_factory):
-    """Imports started by pages and the API finish before the response, in a temp folder."""
-    settings.BANKCRM_JOBS_INLINE = True
+def _job_folders(settings, tmp_path_factory):
+    """Uploads, error reports and job locks of each test in a temp folder. Without a broker
+    (the tests' default) jobs run eagerly, once the transaction that enqueued them commits."""
     settings.BANKCRM_IMPORT_DIR = tmp_path_factory.mktemp("imports")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "bankcrm.interactions",
     "bankcrm.insights",
     "bankcrm.ingest",
+    "bankcrm.jobs",
     "bankcrm.api",
     "bankcrm.web",
     "bankcrm.demo",
@@ -218,23 +220,85 @@ if os.environ.get("BANKCRM_CACHE_URL"):
 NINJA_PAGINATION_PER_PAGE = 50
 BANKCRM_PAGE_SIZE = 25
 
-# Jobs `bankcrm scheduler` runs every day at a local time (HH:MM, TIME_ZONE): the analytics
-# run after the nightly core-banking load.
+# Scheduled jobs: a task run every day at a local time (HH:MM, TIME_ZONE) by Celery beat, or
+# now by `bankcrm scheduler --once` (for cron). Later apps add their sweeps here.
 BANKCRM_SCHEDULE = [
+    # The analytics run after the nightly core-banking load.
     {
         "name": "analytics",
         "at": os.environ.get("BANKCRM_ANALYTICS_AT", "02:30"),
-        "command": ["analytics", "run", "--no-progress"],
+        "task": "bankcrm.insights.tasks.analytics_run_task",
     },
-    # The audit chain checked every night: a broken chain fails the job (and cron's mail).
+    # The audit chain checked every night: a broken chain fails the job (and is audited).
     {
         "name": "audit-verify",
         "at": os.environ.get("BANKCRM_AUDIT_VERIFY_AT", "03:30"),
-        "command": ["audit", "verify", "--no-progress"],
+        "task": "bankcrm.access.tasks.audit_verify_task",
+    },
+    # Audit events past the retention period archived to BANKCRM_AUDIT_ARCHIVE_DIR, then removed.
+    {
+        "name": "audit-retention",
+        "at": os.environ.get("BANKCRM_AUDIT_RETENTION_AT", "04:00"),
+        "task": "bankcrm.access.tasks.audit_retention_task",
+    },
+    # Finished job runs older than BANKCRM_JOB_RETENTION_DAYS removed (failures kept longer).
+    {
+        "name": "jobs-retention",
+        "at": os.environ.get("BANKCRM_JOB_RETENTION_AT", "04:30"),
+        "task": "bankcrm.jobs.tasks.jobs_retention_task",
     },
 ]
+# More scheduled jobs, as JSON: [{"name": …, "task": …, "at": "HH:MM" | "every": seconds}].
+BANKCRM_SCHEDULE += json.loads(os.environ.get("BANKCRM_SCHEDULE_EXTRA") or "[]")
+BANKCRM_JOB_RETENTION_DAYS = int(os.environ.get("BANKCRM_JOB_RETENTION_DAYS", "90"))
+BANKCRM_AUDIT_ARCHIVE_DIR = Path(
+    os.environ.get("BANKCRM_AUDIT_ARCHIVE_DIR", VAR_DIR / "audit-archive")
+)
+
+# --- Background jobs: Celery -----------------------------------------------------------------
+# Without a broker (the embedded default) tasks run in the calling process (Celery's eager
+# mode): the demo and a one-machine trial need no other service. With one, `bankcrm worker`
+# and `bankcrm beat` run them.
+BANKCRM_BROKER_URL = os.environ.get("BANKCRM_BROKER_URL", "")
+CELERY_BROKER_URL = BANKCRM_BROKER_URL or "memory://"
+CELERY_TASK_ALWAYS_EAGER = not BANKCRM_BROKER_URL
+# In eager mode a failed task is recorded on its job run (the Jobs page), not raised into the
+# page that started it.
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_IGNORE_RESULT = True  # outcomes live in the database (JobRun), not a result backend
+CELERY_TASK_DEFAULT_QUEUE = "default"
+# Heavy work has its own queues, so a long analytics run never delays an SLA escalation.
+CELERY_TASK_ROUTES = {
+    "bankcrm.ingest.tasks.*": {"queue": "imports"},
+    "bankcrm.insights.tasks.*": {"queue": "analytics"},
+    "bankcrm.*.tasks.send_*": {"queue": "sends"},
+}
+BANKCRM_QUEUES = ("imports", "analytics", "sends", "default")
+# Redis hands an unacknowledged task to another worker after this many seconds: longer than
+# the longest task (a 5,000,000-row import, a full analytics run).
+BANKCRM_BROKER_VISIBILITY_TIMEOUT = int(
+    os.environ.get("BANKCRM_BROKER_VISIBILITY_TIMEOUT", str(6 * 3600))
+)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": BANKCRM_BROKER_VISIBILITY_TIMEOUT,
+    # How often a worker looks for tasks whose worker died: often enough for the timeout.
+    "unacked_restore_interval": min(10, max(1, BANKCRM_BROKER_VISIBILITY_TIMEOUT // 5)),
+    "unacked_restore_throttle": 1 if BANKCRM_BROKER_VISIBILITY_TIMEOUT < 600 else 10,
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = TIME_ZONE
+CELERY_ENABLE_UTC = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_WORKER_SEND_TASK_EVENTS = True  # `celery events` / Flower can watch the queues
+CELERY_TASK_SEND_SENT_EVENT = True
+CELERY_BEAT_SCHEDULE_FILENAME = str(
+    Path(os.environ.get("BANKCRM_BEAT_SCHEDULE_FILE", VAR_DIR / "celerybeat-schedule"))
+)
+# Transient failures (database or broker unreachable) retry with a growing delay, this often.
+BANKCRM_JOB_MAX_RETRIES = int(os.environ.get("BANKCRM_JOB_MAX_RETRIES", "5"))
+
 BANKCRM_IMPORT_DIR = Path(os.environ.get("BANKCRM_IMPORT_DIR", VAR_DIR / "imports"))
-# Imports started from the admin page or the API run on a background thread; inline when set
-# (tests, or a deployment that prefers the request to wait).
-BANKCRM_JOBS_INLINE = os.environ.get("BANKCRM_JOBS_INLINE", "") == "1"
 BANKCRM_IMPORT_MAX_UPLOAD = int(os.environ.get("BANKCRM_IMPORT_MAX_UPLOAD", str(2 << 30)))

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("bankcrm.interactions.urls")),
     path("insights/", include("bankcrm.insights.urls")),
     path("imports/", include("bankcrm.ingest.urls")),
+    path("jobs/", include("bankcrm.jobs.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
 ]

@@ -121,6 +121,24 @@ def an_import_id(bank: Any, c: Any) -> dict[str, Any]:
     return {"run_id": an_import(bank, c)["pk"]}
 
 
+def a_job(bank: Any, c: Any) -> dict[str, Any]:
+    from bankcrm.jobs.models import JobRun, JobState
+
+    job = JobRun.objects.create(
+        task_name="bankcrm.jobs.tasks.heartbeat_task",
+        kind="heartbeat",
+        key="heartbeat:m",
+        arguments={"tag": "m"},
+        state=JobState.FAILED,
+        error="lost",
+    )
+    return {"pk": job.pk}
+
+
+def a_job_id(bank: Any, c: Any) -> dict[str, Any]:
+    return {"job_id": a_job(bank, c)["pk"]}
+
+
 def branch_file() -> Any:
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -333,6 +351,14 @@ POLICY: dict[str, Route] = {
     ),
     "api:list_imports": Route(checks=[Check("get", api(IMPORT_VIEWERS))]),
     "api:get_import": Route(an_import_id, [Check("get", api(IMPORT_VIEWERS))]),
+    "jobs:list": Route(checks=[Check("get", page(ADMINS))]),
+    "jobs:detail": Route(a_job, [Check("get", page(ADMINS))]),
+    "jobs:run_again": Route(a_job, [Check("post", page(ADMINS, ok=302))]),
+    # An empty bank: the run is queued and fails at once (no customers); 202 for admins.
+    "api:start_run": Route(checks=[Check("post", api(ADMINS, ok=202), data={}, as_json=True)]),
+    "api:list_jobs": Route(checks=[Check("get", api(ADMINS))]),
+    "api:get_job": Route(a_job_id, [Check("get", api(ADMINS))]),
+    "api:run_job_again": Route(a_job_id, [Check("post", api(ADMINS, ok=202))]),
     "api:openapi-json": Route(checks=[Check("get", page())]),
     "api:openapi-view": Route(checks=[Check("get", page())]),
     "api:api-root": Route(checks=[Check("get", {r: 404 for r in ROLES})]),

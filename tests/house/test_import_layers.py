@@ -19,17 +19,19 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "bankcrm"
 # Apps of one rank are siblings and import neither way.
 LAYERS: dict[str, int] = {
     "core": 0,
-    "access": 1,
-    "customers": 2,
-    "banking": 3,
-    "interactions": 3,
-    "ingest": 4,
-    "insights": 5,
+    # The job engine: every app above it runs its background work through it.
+    "jobs": 1,
+    "access": 2,
+    "customers": 3,
+    "banking": 4,
+    "interactions": 4,
+    "ingest": 5,
+    "insights": 6,
     # The customer read model: above every app whose data the 360 gathers.
-    "profile": 6,
+    "profile": 7,
 }
 # Whole packages at the top: the HTTP API, the page frame, the demo bank generator, the CLI.
-TOP = {"api", "web", "demo", "cli", "urls", "settings", "wsgi", "__main__"}
+TOP = {"api", "web", "demo", "cli", "urls", "settings", "wsgi", "__main__", "celery_app"}
 PURE = "analytics"
 # Modules that are pages or commands, in any app.
 PAGE_MODULES = {"views", "urls", "page_urls", "admin", "context_processors"}

@@ -108,7 +108,7 @@ def _flows(bank: Any) -> dict[str, str]:
     return secrets
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_logs_of_the_main_flows_carry_no_personal_information_or_secrets(bank, caplog):
     caplog.set_level(logging.DEBUG)
     caplog.set_level(logging.DEBUG, logger="django")

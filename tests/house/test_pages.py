@@ -81,6 +81,25 @@ def an_import_run(bank: Bank) -> dict[str, Any]:
     return an_import(bank, bank.mine)
 
 
+def a_job_run(bank: Bank) -> dict[str, Any]:
+    from tests.house.test_authorization_matrix import a_job
+
+    return a_job(bank, bank.mine)
+
+
+def job_runs(bank: Bank, user: User, n: int) -> None:
+    from bankcrm.jobs.models import JobRun, JobState
+
+    for i in range(n):
+        JobRun.objects.create(
+            task_name="bankcrm.ingest.tasks.import_file_task",
+            kind="import",
+            key=f"import-run:{i}",
+            state=JobState.SUCCEEDED,
+            created_by=UserFactory(role="admin", branch=bank.head),
+        )
+
+
 def a_model_run(bank: Bank) -> dict[str, Any]:
     return a_run(bank, bank.mine)
 
@@ -222,6 +241,8 @@ PAGES: dict[str, Page] = {
     "imports:list": Page("ingest/list.html", ("compliance", "admin"), 4, rows=import_runs),
     "imports:detail": Page("ingest/detail.html", ("admin",), 4, an_import_run),
     "access:token_list": Page("access/tokens.html", ("rm",), 4, rows=own_tokens),
+    "jobs:list": Page("jobs/list.html", ("admin",), 6, rows=job_runs),
+    "jobs:detail": Page("jobs/detail.html", ("admin",), 4, a_job_run),
 }
 
 # Routes that answer GET but are not pages of the site, and why.

@@ -29,7 +29,7 @@ def upload(client: Client, text: str, **extra: object):
     return client.post(reverse("imports:list"), data)
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_admin_uploads_reads_the_rejections_fixes_and_imports(bank):
     client = Client()
     client.force_login(bank.admin)
@@ -53,7 +53,7 @@ def test_admin_uploads_reads_the_rejections_fixes_and_imports(bank):
     assert listing.count("branches.csv") == 2
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_dry_run_from_the_page_writes_nothing(bank):
     client = Client()
     client.force_login(bank.admin)
@@ -63,7 +63,7 @@ def test_dry_run_from_the_page_writes_nothing(bank):
     assert not Branch.objects.filter(code__startswith="GZ").exists()
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_compliance_reads_runs_but_cannot_import(bank):
     admin = Client()
     admin.force_login(bank.admin)
@@ -77,7 +77,7 @@ def test_compliance_reads_runs_but_cannot_import(bank):
     assert ImportRun.objects.count() == 1
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_api_starts_a_job_and_reports_its_status(bank):
     _token, secret = token_create(user=bank.admin, name="ops")
     client = Client(HTTP_AUTHORIZATION=f"Bearer {secret}")
@@ -106,7 +106,7 @@ def test_api_starts_a_job_and_reports_its_status(bank):
     assert [r["status"] for r in listing] == ["validated", "rejected"]
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_uploads_over_the_limit_are_refused(bank, settings):
     settings.BANKCRM_IMPORT_MAX_UPLOAD = 10
     client = Client()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from io import StringIO
 
 import numpy as np
@@ -191,14 +192,43 @@ def test_a_second_run_keeps_history_and_records_only_stage_changes(demo_run):
     assert moved.exists() and moved.exclude(from_stage="").count() == moved.count()
 
 
+def _hold_run_lock(held: threading.Event, release: threading.Event) -> None:
+    from django.db import connection
+
+    from bankcrm.insights.runs import RUN_LOCK
+    from bankcrm.jobs.locks import job_lock
+
+    try:
+        with job_lock(RUN_LOCK) as taken:
+            assert taken
+            held.set()
+            release.wait(30)
+    finally:
+        connection.close()
+
+
 def test_a_run_refuses_to_start_beside_a_running_one(demo_run):
+    """Another process (here: thread) holds the run lock: refused. A run left "running" by a
+    process that died (no lock) is marked interrupted when the next one starts."""
     from django.utils import timezone
 
-    AnalyticsRun.objects.create(
+    held, release = threading.Event(), threading.Event()
+    holder = threading.Thread(target=_hold_run_lock, args=(held, release))
+    holder.start()
+    try:
+        assert held.wait(10)
+        with pytest.raises(RunError, match="in progress"):
+            analytics_run()
+    finally:
+        release.set()
+        holder.join()
+    dead = AnalyticsRun.objects.create(
         started_at=timezone.now(), as_of=AS_OF, model_version="x", status=RunStatus.RUNNING
     )
-    with pytest.raises(RunError, match="in progress"):
-        analytics_run()
+    run = analytics_run()
+    dead.refresh_from_db()
+    assert run.status == RunStatus.SUCCEEDED
+    assert dead.status == RunStatus.FAILED and "interrupted" in dead.error
 
 
 def test_command_prints_figures_and_json(demo_run):

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import datetime as dt
+
 from django.shortcuts import get_object_or_404
-from ninja import Router
+from django.utils.translation import gettext as _
+from ninja import Field, Router, Schema
 
 from bankcrm.api import schemas as s
-from bankcrm.core.permissions import AuthenticatedRequest
+from bankcrm.core.permissions import AuthenticatedRequest, require_role
+from bankcrm.core.roles import CAN_MANAGE_JOBS
 from bankcrm.insights.models import AnalyticsRun
 from bankcrm.insights.selectors import SEGMENT_GROUPS, at_risk_worklist, segment_kpis
+from bankcrm.jobs.engine import enqueue
 
 router = Router(tags=["analytics"])
 
@@ -19,6 +24,29 @@ router = Router(tags=["analytics"])
 def list_runs(request: AuthenticatedRequest, limit: int = 20) -> Any:
     """The newest analytics runs (bank-wide figures only; no customer data)."""
     return AnalyticsRun.objects.all()[: max(1, min(limit, 100))]
+
+
+class RunStartIn(Schema):
+    as_of: dt.date | None = None
+    horizon_months: int = Field(6, ge=1, le=36)
+    seed: int = Field(0, ge=0, lt=2**31)
+
+
+@router.post("/analytics/runs", response=s.responses({202: s.JobRunOut}, 403))
+def start_run(request: AuthenticatedRequest, body: RunStartIn) -> tuple[int, Any]:
+    """Start an analytics run as a job (on the analytics queue); follow it at /jobs/{id}."""
+    from bankcrm.insights.tasks import analytics_run_task
+
+    require_role(request.user, CAN_MANAGE_JOBS, _("Only administrators may start a run."))
+    job = enqueue(
+        analytics_run_task,
+        actor=request.user,
+        as_of=body.as_of.isoformat() if body.as_of else None,
+        horizon_months=body.horizon_months,
+        seed=body.seed,
+    )
+    job.refresh_from_db()
+    return 202, job
 
 
 @router.get("/analytics/runs/{run_id}", response=s.responses({200: s.RunDetailOut}, 404))

@@ -344,6 +344,32 @@ class ErrorOut(Schema):
     errors: dict[str, list[str]] = {}
 
 
+class JobRunOut(Schema):
+    """A background job run (GET /api/v1/jobs)."""
+
+    id: int
+    kind: str
+    key: str = Field(description="what the job works on, e.g. import-run:12")
+    task_name: str
+    queue: str
+    state: str
+    finished: bool
+    attempts: int
+    started_by: str | None = None
+    queued_at: dt.datetime
+    started_at: dt.datetime | None = None
+    finished_at: dt.datetime | None = None
+    worker: str
+    error: str
+    progress: dict[str, Any]
+    result: dict[str, Any]
+    retry_of: int | None = Field(None, alias="retry_of_id")
+
+    @staticmethod
+    def resolve_started_by(obj: Any) -> str | None:
+        return obj.created_by.username if obj.created_by_id else None
+
+
 def responses(ok: dict[int, Any], *errors: int) -> dict[int, Any]:
     """An operation's documented answers: its success, 401 and 422 (every operation has a
     token and parameters to check), and the other error statuses it can give."""

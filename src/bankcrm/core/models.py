@@ -77,6 +77,7 @@ class AuditAction(models.TextChoices):
     LOCKED_OUT = "locked_out", _("locked out")
     EXPORT = "export", _("export")
     VERIFY = "verify", _("verify")
+    FAIL = "fail", _("job failed")
 
 
 class AuditEvent(models.Model):

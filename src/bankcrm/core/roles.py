@@ -47,6 +47,8 @@ CAN_VIEW_DUPLICATES = frozenset({Role.ADMIN, Role.COMPLIANCE})
 CAN_MERGE_CUSTOMERS = frozenset({Role.ADMIN})
 # Who sees the security settings and may end staff sessions and revoke anyone's API token.
 CAN_MANAGE_SECURITY = frozenset({Role.ADMIN})
+# Who sees the background jobs (every task run, its errors) and may run a failed one again.
+CAN_MANAGE_JOBS = frozenset({Role.ADMIN})
 
 
 def has_role(user: object, roles: frozenset[str]) -> bool:

@@ -57,29 +57,21 @@ def file_sha256(path: Path) -> str:
 
 
 def mark_interrupted_runs() -> int:
-    """Runs left 'running' by a process that no longer exists on this machine: interrupted."""
+    """Runs left 'running' by a process that died: interrupted. A live import holds its run's
+    lock (``jobs.locks``: the database sees it from every host); a dead one's went with it. A
+    queued run waits for a worker; a job redelivered after its worker died runs it again."""
+    from bankcrm.jobs.locks import lock_is_held
+
     n = 0
-    for run in ImportRun.objects.filter(status__in=[ImportStatus.QUEUED, ImportStatus.RUNNING]):
-        if not _alive(run):
-            run.status = ImportStatus.INTERRUPTED
-            run.finished_at = timezone.now()
-            run.message = _("The import stopped before it finished; nothing of it was saved.")
-            run.save(update_fields=["status", "finished_at", "message"])
-            n += 1
+    for run in ImportRun.objects.filter(status=ImportStatus.RUNNING):
+        if run.pk in _ACTIVE or lock_is_held(f"import-run:{run.pk}"):
+            continue
+        run.status = ImportStatus.INTERRUPTED
+        run.finished_at = timezone.now()
+        run.message = _("The import stopped before it finished; nothing of it was saved.")
+        run.save(update_fields=["status", "finished_at", "message"])
+        n += 1
     return n
-
-
-def _alive(run: ImportRun) -> bool:
-    if not run.pid:
-        return False
-    if run.pid == os.getpid():
-        # This process's own queued runs are about to start on a thread.
-        return run.pk in _ACTIVE or run.status == ImportStatus.QUEUED
-    try:
-        os.kill(run.pid, 0)
-    except OSError:
-        return False
-    return True
 
 
 def run_import(

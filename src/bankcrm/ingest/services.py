@@ -1,18 +1,17 @@
-"""Starting imports: from the command line, the admin page and the API."""
+"""Starting imports: from the command line (now, in this process), the admin page and the API
+(as jobs: ``ingest.tasks``)."""
 
 from __future__ import annotations
 
 import json
 import logging
 import os
-import threading
 import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
 from django.utils import translation
 
 from bankcrm.ingest.mapping import Mapping
@@ -22,8 +21,12 @@ from bankcrm.ingest.plan import Options
 from bankcrm.ingest.run import mark_interrupted_runs, run_import
 from bankcrm.ingest.specs import Kind
 from bankcrm.ingest.stage import Progress
+from bankcrm.jobs.engine import enqueue
+from bankcrm.jobs.locks import job_lock
+from bankcrm.jobs.models import JobRun
 
 logger = logging.getLogger(__name__)
+IMPORT_LOCK = "import-run:{run_id}"
 
 
 def import_run_create(
@@ -74,7 +77,9 @@ def import_path(
         channel=channel,
     )
     options = Options(dry_run=dry_run, max_errors=max_errors, encoding=encoding, mapping=mapping)
-    return run_import(run, path, kind, options, actor=actor, progress=progress)
+    # The lock tells other processes this run is alive (see mark_interrupted_runs).
+    with job_lock(IMPORT_LOCK.format(run_id=run.pk)):
+        return run_import(run, path, kind, options, actor=actor, progress=progress)
 
 
 # --- jobs started from the admin page and the API -------------------------------------------
@@ -91,7 +96,7 @@ def progress_read(run_id: int) -> dict[str, Any]:
         return {}
 
 
-def _progress_writer(run_id: int) -> Progress:
+def progress_writer(run_id: int) -> Progress:
     path = progress_path(run_id)
     started = time.monotonic()
 
@@ -136,29 +141,21 @@ def import_start(
     encoding: str = "auto",
     mapping: Mapping | None = None,
     actor: Any = None,
-) -> None:
-    """Run the import as a job: on a background thread, or inline when BANKCRM_JOBS_INLINE."""
-    options = Options(
-        dry_run=run.dry_run, max_errors=run.max_errors, encoding=encoding, mapping=mapping
-    )
-    language = translation.get_language()
+) -> JobRun:
+    """Run the import as a job (``ingest.tasks``), sent once the run is committed: on a worker
+    when a broker is configured, else in this process before the response."""
+    from bankcrm.ingest.tasks import import_file_task, mapping_arguments
 
-    def job() -> None:
-        try:
-            with translation.override(language):
-                run_import(run, path, kind, options, actor=actor, progress=_progress_writer(run.pk))
-        except Exception:
-            logger.exception("import run %s failed", run.pk)
-        finally:
-            path.unlink(missing_ok=True)
-            if not inline:
-                connection.close()
-
-    inline = getattr(settings, "BANKCRM_JOBS_INLINE", False)
     mark_interrupted_runs()
-    if inline:
-        job()
-    else:
-        # The thread's own connection must see the run: start it once the run is committed.
-        thread = threading.Thread(target=job, name=f"import-{run.pk}", daemon=True)
-        transaction.on_commit(thread.start)
+    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    return enqueue(
+        import_file_task,
+        actor=actor,
+        run_id=run.pk,
+        path=str(path),
+        kind=kind.name,
+        encoding=encoding,
+        mapping=mapping_arguments(mapping),
+        actor_id=actor.pk if is_user else None,
+        language=translation.get_language() or settings.LANGUAGE_CODE,
+    )

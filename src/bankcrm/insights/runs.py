@@ -43,9 +43,10 @@ from bankcrm.insights.run_models import (
 )
 from bankcrm.insights.run_scores import run_scores_write
 from bankcrm.insights.run_settings import RunError, RunSettings
+from bankcrm.jobs.locks import job_lock
 
 MODEL_VERSION = "insights-2026.11"
-STALE_AFTER = dt.timedelta(hours=6)  # a "running" run older than this died without saying
+RUN_LOCK = "analytics"  # one analytics run at a time, whichever process or host starts it
 
 Progress = Callable[[str], None]
 
@@ -92,14 +93,17 @@ def analytics_run(
     cfg = settings or RunSettings()
     as_of = cfg.as_of or default_as_of()
     cfg.as_of = as_of
-    run = _start(cfg, as_of)
-    try:
-        holdout = _execute(run, cfg, as_of, _Clock(progress))
-    except BaseException as exc:
-        AnalyticsRun.objects.filter(pk=run.pk).update(
-            status=RunStatus.FAILED, finished_at=timezone.now(), error=repr(exc)[:2000]
-        )
-        raise
+    with job_lock(RUN_LOCK) as taken:
+        if not taken:
+            raise RunError("another analytics run is in progress")
+        run = _start(cfg, as_of)
+        try:
+            holdout = _execute(run, cfg, as_of, _Clock(progress))
+        except BaseException as exc:
+            AnalyticsRun.objects.filter(pk=run.pk).update(
+                status=RunStatus.FAILED, finished_at=timezone.now(), error=repr(exc)[:2000]
+            )
+            raise
     run.refresh_from_db()
     # Not stored: the hold-out customers' labels and scores, for checks against other truth.
     run.holdout = holdout  # type: ignore[attr-defined]
@@ -107,14 +111,14 @@ def analytics_run(
 
 
 def _start(cfg: RunSettings, as_of: dt.date) -> AnalyticsRun:
-    """Record a new running run, unless another is running (one silent too long has died)."""
+    """Record a new running run. The caller holds the run lock: a run still marked running
+    died with its process (the lock went with it)."""
     with transaction.atomic():
-        stale = timezone.now() - STALE_AFTER
-        AnalyticsRun.objects.select_for_update().filter(
-            status=RunStatus.RUNNING, started_at__lt=stale
-        ).update(status=RunStatus.FAILED, error="no word from the run for 6 hours")
-        if AnalyticsRun.objects.filter(status=RunStatus.RUNNING).exists():
-            raise RunError("another analytics run is in progress")
+        AnalyticsRun.objects.filter(status=RunStatus.RUNNING).update(
+            status=RunStatus.FAILED,
+            finished_at=timezone.now(),
+            error="interrupted: the process running it stopped before it finished",
+        )
         return AnalyticsRun.objects.create(
             started_at=timezone.now(),
             as_of=as_of,

@@ -8,6 +8,7 @@ from django.http import HttpRequest
 
 from bankcrm.access.two_factor import two_factor_satisfied
 from bankcrm.core.roles import (
+    CAN_MANAGE_JOBS,
     CAN_MANAGE_SECURITY,
     CAN_VIEW_AUDIT,
     CAN_VIEW_DUPLICATES,
@@ -26,4 +27,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "can_view_imports": has_role(user, CAN_VIEW_IMPORTS),
         "can_view_duplicates": has_role(user, CAN_VIEW_DUPLICATES),
         "can_manage_security": has_role(user, CAN_MANAGE_SECURITY),
+        "can_manage_jobs": has_role(user, CAN_MANAGE_JOBS),
     }
