@@ -7,7 +7,8 @@ first use), and a full `bankcrm analytics run` with per-stage timings and peak R
 the import benchmark (`benchmarks/bench_ingest.py`: 5,000,000 transactions against a bare
 COPY, peak RSS, re-import); schemathesis over the API as every role (5xx, schema
 violations); the audit chain sealed and verified at 1,000,000 events; the encryption at rest
-of ID numbers and mobiles (`benchmarks/bench_pii.py`); last, a load test of
+of ID numbers and mobiles (`benchmarks/bench_pii.py`); jobs through Redis and RabbitMQ
+(`benchmarks/bench_jobs.py`: tasks/s, enqueue-to-start p95, recovery after SIGKILL); last, a load test of
 RMs searching, opening 360 pages and logging interactions through gunicorn
 (`benchmarks/bench_load.py`: requests/s and p50/p95/p99 per step of users).
 
@@ -199,6 +200,13 @@ def main() -> None:
 
     print()
     bench_pii.main()
+
+    # Jobs through Redis and RabbitMQ: tasks/s, enqueue-to-start latency, import recovery
+    # after a worker is killed (`benchmarks/bench_jobs.py`, its own database).
+    import bench_jobs
+
+    print()
+    bench_jobs.main()
 
     # RMs under load through gunicorn (`benchmarks/bench_load.py`): its own 100,000-customer
     # bank unless BENCH_LOAD_URL points at this one.
