@@ -8,8 +8,8 @@ the import benchmark (`benchmarks/bench_ingest.py`: 5,000,000 transactions again
 COPY, peak RSS, re-import); schemathesis over the API as every role (5xx, schema
 violations); the audit chain sealed and verified at 1,000,000 events; the encryption at rest
 of ID numbers and mobiles (`benchmarks/bench_pii.py`); jobs through Redis and RabbitMQ
-(`benchmarks/bench_jobs.py`: tasks/s, enqueue-to-start p95, recovery after SIGKILL); last, a load test of
-RMs searching, opening 360 pages and logging interactions through gunicorn
+(`benchmarks/bench_jobs.py`: tasks/s, enqueue-to-start p95, recovery after SIGKILL); last,
+a load test of RMs searching, opening 360 pages and logging interactions through gunicorn
 (`benchmarks/bench_load.py`: requests/s and p50/p95/p99 per step of users).
 
 Environment: BANKCRM_DATABASE_URL (PostgreSQL), BENCH_CUSTOMERS (default 1,000,000),
