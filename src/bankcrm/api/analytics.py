@@ -31,7 +31,7 @@ class RunStartIn(Schema):
     seed: int = Field(0, ge=0, lt=2**31)
 
 
-@router.post("/analytics/runs", response=s.responses({202: s.JobRunOut}, 403))
+@router.post("/analytics/runs", response=s.responses({202: s.JobRunOut}, 400, 403))
 def start_run(request: AuthenticatedRequest, body: RunStartIn) -> tuple[int, Any]:
     """Start an analytics run as a job (on the analytics queue); follow it at /jobs/{id}."""
     from bankcrm.insights.tasks import analytics_run_task
