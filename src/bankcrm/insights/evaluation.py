@@ -142,7 +142,10 @@ def clv_log_fit(
             f"{name}: {len(f)} customers with {(f['frequency'] > 0).sum()} repeat "
             "buyers are too few to fit BG/NBD"
         )
-    return fit_clv(summary)
+    try:
+        return fit_clv(summary)
+    except ValueError as exc:
+        raise TableError(f"{name}: {exc}") from exc
 
 
 def read_log(path: str) -> pd.DataFrame:

@@ -266,27 +266,48 @@ def _run_text(run: AnalyticsRun, *, stages: tuple[str, ...]) -> str:
 
 def _clv_text(payload: dict[str, Any], *, repeat_buyers: int) -> str:
     b, g = payload["bgnbd"], payload["gamma_gamma"]
+    degenerate = "  (degenerate: see the warnings)"
     lines = [
         f"{payload['customers']:,} customers, calibration to {payload['calibration_end']} (weeks)",
         f"BG/NBD       r = {b['r']:.4f}  alpha = {b['alpha']:.4f}  a = {b['a']:.4f}  "
-        f"b = {b['b']:.4f}  log-likelihood = {b['log_likelihood']:.2f}",
-        f"Gamma-Gamma  p = {g['p']:.4f}  q = {g['q']:.4f}  gamma = {g['gamma']:.4f}  "
-        f"({repeat_buyers:,} repeat buyers)",
+        f"b = {b['b']:.4f}  log-likelihood = {b['log_likelihood']:.2f}"
+        + (degenerate if b["degenerate"] else ""),
     ]
+    left_out = sum(payload["left_out"].values())
+    if g is not None:
+        lines.append(
+            f"Gamma-Gamma  p = {g['p']:.4f}  q = {g['q']:.4f}  gamma = {g['gamma']:.4f}  "
+            f"({payload['value_customers']:,} of {repeat_buyers:,} repeat buyers)"
+            + (degenerate if g["degenerate"] else "")
+        )
+    if left_out:
+        lines.append(
+            "  left out of Gamma-Gamma: "
+            + ", ".join(f"{n:,} ({why})" for why, n in payload["left_out"].items() if n)
+        )
+    lines += [f"Warning: {w}" for w in payload["warnings"]]
     if "holdout" in payload:
-        h = payload["holdout"]
-        lines += [
-            "",
-            f"Hold-out, {h['weeks']:.1f} weeks to {h['end']}: "
-            f"{h['actual']:,.0f} repeat transactions, predicted {h['predicted']:,.1f}",
-            f"  {'frequency':>9}  {'customers':>9}  {'actual':>7}  {'predicted':>9}",
-        ]
-        lines += [
-            f"  {r['frequency']:>9}  {r['customers']:>9,}  {r['actual']:>7.3f}  "
-            f"{r['predicted']:>9.3f}"
-            for r in h["by_frequency"]
-        ]
+        lines += _holdout_text(payload["holdout"])
     return "\n".join(lines)
+
+
+def _holdout_text(h: dict[str, Any]) -> list[str]:
+    def pct(value: float | None) -> str:
+        return "—" if value is None else f"{value:+.1f}%"
+
+    lines = [
+        "",
+        f"Hold-out, {h['weeks']:.1f} weeks to {h['end']}: "
+        f"{h['actual']:,.0f} repeat transactions, predicted {h['predicted']:,.1f} "
+        f"(error {pct(h['error_pct'])})",
+        f"  {'frequency':>9}  {'customers':>9}  {'actual':>7}  {'predicted':>9}  {'error':>7}",
+    ]
+    lines += [
+        f"  {r['frequency']:>9}  {r['customers']:>9,}  {r['actual']:>7.3f}  "
+        f"{r['predicted']:>9.3f}  {pct(r['error_pct']):>7}"
+        for r in h["by_frequency"]
+    ]
+    return lines
 
 
 def _churn_text(report: EvaluationReport, *, file: str, label: str) -> str:
