@@ -32,6 +32,7 @@ import pandas as pd
 from lightgbm import LGBMClassifier
 from numpy.typing import NDArray
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
 from sklearn.preprocessing import TargetEncoder
 
 FloatArray = NDArray[np.float64]
@@ -138,18 +139,19 @@ class TreesLearner:
 
     def fit(self, X: pd.DataFrame, y: IntArray) -> TreesLearner:
         self.columns_ = list(X.columns)
+        smallest = int(min(np.sum(y == 1), np.sum(y == 0)))
         self.encoded_ = [
             name
             for name in self.columns_
             if isinstance(X[name].dtype, pd.CategoricalDtype)
             and len(X[name].cat.categories) > NATIVE_LEVELS
+            and smallest >= 2  # cross-fitting needs both classes in every fold
         ]
         self.encoder_: TargetEncoder | None = None
         frame = self._frame(X)
         if self.encoded_:
-            self.encoder_ = TargetEncoder(
-                target_type="binary", cv=5, shuffle=True, random_state=self.random_state
-            )
+            folds = StratifiedKFold(min(5, smallest), shuffle=True, random_state=self.random_state)
+            self.encoder_ = TargetEncoder(target_type="binary", cv=folds)
             fitted = self.encoder_.fit_transform(_category_text(X, self.encoded_), y)
             frame[[self._key(n) for n in self.encoded_]] = fitted
         self.booster_ = LGBMClassifier(
