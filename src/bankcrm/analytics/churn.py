@@ -10,10 +10,10 @@ missing values; :mod:`bankcrm.analytics.churn_columns` decides how each column i
   a ridge logistic regression on one-hot/standardised columns, LightGBM boosted trees (Ke
   et al. 2017) with high-cardinality categories target encoded inside the fold, and blends
   of their log-odds (:mod:`bankcrm.analytics.churn_portfolio`).
-* The log-odds are calibrated into probabilities on the same inner folds: each fold model
-  gets an isotonic (Zadrozny & Elkan 2002) map fitted on its own held-out rows when there
-  are enough of them, a sigmoid (Platt 1999) below, and the probability is the mean of the
-  calibrated fold models. Calibration is monotone per fold model.
+* The log-odds are calibrated into probabilities on the same inner folds: the fold models'
+  held-out log-odds fit one isotonic (Zadrozny & Elkan 2002) map when there are enough
+  rows, a sigmoid (Platt 1999) below, applied to those fold models; the probability is the
+  mean of the calibrated fold models.
 * Reasons are additive contributions to the log-odds (TreeSHAP, Lundberg et al. 2020, for
   the trees; coefficient times standardised value for the logistic regression): for each
   customer the features that push the risk up most, phrased in English and Chinese by
@@ -209,12 +209,12 @@ class ChurnModel(BaseEstimator):
     :class:`~bankcrm.analytics.churn_portfolio.TreesLearner` learn from the other folds and
     give log-odds for the held-out one. The member of ``PORTFOLIO`` (trees, logistic
     regression or a weighted sum of their log-odds) with the highest mean held-out AUC is
-    chosen. The fold models are kept: each one's held-out log-odds fit its own calibration
-    map (isotonic from ``isotonic_min_rows`` held-out rows, sigmoid below, with
-    ``calibration="auto"``), so each map is applied to the model it was fitted for, and the
-    probability is the mean of the calibrated fold models (scikit-learn's
-    ``CalibratedClassifierCV(ensemble=True)``). Contributions are the mean of the fold
-    models' additive log-odds contributions.
+    chosen. The fold models are kept, and their held-out log-odds (every training row once,
+    each from the model that did not see it) fit one calibration map (isotonic from
+    ``isotonic_min_rows`` rows, sigmoid below, with ``calibration="auto"``), so the map is
+    applied to the models it was fitted for; the probability is the mean of the calibrated
+    fold models. Contributions are the mean of the fold models' additive log-odds
+    contributions.
 
     Rows are put in an order that depends only on their content before anything is fitted,
     so the same table in another row order gives the same model to the last digit.
@@ -328,18 +328,19 @@ class ChurnModel(BaseEstimator):
         best = max(PORTFOLIO, key=lambda member: self.candidate_auc_[member[0]])
         self.chosen_, self.weight_ = best
         z = self.weight_ * z_lin + (1 - self.weight_) * z_trees
-        self.members_: list[_Member] = []
-        for k, (lin, trees) in enumerate(pairs):
-            test = folds == k
-            self.members_.append(
-                _Member(
-                    linear=lin if self.weight_ > 0 else None,
-                    trees=trees if self.weight_ < 1 else None,
-                    weight=self.weight_,
-                    calibrator=self._calibrator(z[test], labels[test]),
-                )
+        # One map from the fold models' held-out log-odds (every training row once) to
+        # probability, applied to those same fold models: more rows than one fold holds.
+        calibrator = self._calibrator(z, labels)
+        self.members_: list[_Member] = [
+            _Member(
+                linear=lin if self.weight_ > 0 else None,
+                trees=trees if self.weight_ < 1 else None,
+                weight=self.weight_,
+                calibrator=calibrator,
             )
-        self.calibration_methods_ = sorted({m.calibrator.method for m in self.members_})
+            for lin, trees in pairs
+        ]
+        self.calibration_methods_ = [calibrator.method]
 
     def _calibrator(self, z: FloatArray, labels: IntArray) -> _Calibrator:
         method = self.calibration
