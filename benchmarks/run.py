@@ -3,7 +3,9 @@
 Prints the demo-generation rate, then search and Customer 360 latency (p50/p95/p99) through
 the whole Django stack (test client: URL routing, middleware, scope, templates, audit write),
 then analytics: RFM at 1M rows, BG/NBD against Lifetimes (its own virtualenv, created on
-first use), and a full `bankcrm analytics run` with per-stage timings and peak RSS; then
+first use), the churn model beside three baselines on public customer tables and CLV on the
+CDNOW logs (`benchmarks/bench_insights_real_data.py`), and a full `bankcrm analytics run`
+with per-stage timings and peak RSS; then
 the import benchmark (`benchmarks/bench_ingest.py`: 5,000,000 transactions against a bare
 COPY, peak RSS, re-import); schemathesis over the API as every role (5xx, schema
 violations); the audit chain sealed and verified at 1,000,000 events; the encryption at rest
@@ -250,6 +252,11 @@ def bench_analytics(bankcrm: str) -> None:
 
     print()
     subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bgnbd_vs_lifetimes.py")], check=True)
+
+    print()
+    subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_insights_real_data.py")], check=True
+    )
 
     print("\n== full analytics run on the benchmark bank (goal < 10 min, < 8 GB peak RSS)")
     measured = subprocess.run(

@@ -325,3 +325,17 @@ def test_runs_api_lists_runs_and_returns_the_report(demo_run):
     assert client.get("/api/v1/analytics/runs/999999").status_code == 404
     report = client.get(f"/insights/runs/{demo_run.pk}/").content.decode()
     assert 'data-testid="run-hit-rate"' in report and "RFM" in report
+
+
+def test_model_report_shows_the_baselines_and_the_chosen_model(demo_run):
+    churn = demo_run.metrics["churn"]
+    names = [b["name"] for b in churn["baselines"]]
+    assert names == ["logistic regression", "HistGradientBoosting", "LightGBM"]
+    assert churn["chosen"] in churn["candidates"]
+    assert churn["scoring_chosen"] in churn["candidates"]
+    for b in churn["baselines"]:
+        assert b["auc_difference"] == churn["auc"] - b["auc"] and 0 < b["brier"] < 1
+    report = _login("rm_demo").get(f"/insights/runs/{demo_run.pk}/").content.decode()
+    assert 'data-testid="run-baselines"' in report
+    assert "HistGradientBoosting" in report and "LightGBM" in report
+    assert f'data-testid="run-chosen">{churn["chosen"]}<' in report

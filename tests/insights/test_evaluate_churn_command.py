@@ -128,3 +128,97 @@ def test_unreadable_files_are_reported(tmp_path):
 def test_label_option_is_required(bom_csv):
     with pytest.raises(CommandError, match="--label"):
         run("evaluate-churn", str(bom_csv))
+
+
+def credit_export(n: int = 240, seed: int = 11) -> pd.DataFrame:
+    """A credit file: good/bad status, income as text with blanks and separators, an id."""
+    rng = np.random.default_rng(seed)
+    income = rng.lognormal(8.5, 0.6, n)
+    debt = rng.uniform(0, 1, n)
+    bad = rng.random(n) < 1 / (1 + np.exp(-(3 * debt - 1.5 - (np.log(income) - 8.5))))
+    text = [f"{v:,.0f}" for v in income]
+    for i in range(0, n, 30):
+        text[i] = ""
+    return pd.DataFrame(
+        {
+            "id": [f"A{i:04d}" for i in range(n)],
+            "Status": np.where(bad, "bad", "good"),
+            "Income": text,
+            "Debt": debt.round(4),
+            "Home": rng.choice(["rent", "owner", "parents"], n),
+        }
+    )
+
+
+def test_positive_class_bad_is_named_and_text_numbers_reported(tmp_path):
+    path = tmp_path / "credit.csv"
+    frame = credit_export()
+    frame.to_csv(path, index=False)
+    args = ["evaluate-churn", str(path), "--label", "Status", "--id", "id", "--folds", "3"]
+    with pytest.raises(CommandError, match="--positive") as error:
+        run(*args, "--json")
+    assert error.value.returncode == 2
+    report = json.loads(run(*args, "--positive", "bad", "--json"))
+    assert report["positives"] == int((frame["Status"] == "bad").sum())
+    assert report["columns"]["coerced"] == [{"column": "Income", "blanks": 8, "unreadable": 0}]
+    assert {b["name"] for b in report["baselines"]} == {
+        "logistic regression",
+        "HistGradientBoosting",
+        "LightGBM",
+    }
+    assert len(report["chosen_per_fold"]) == 3
+    text = run(*args, "--positive", "bad")
+    assert "Read as numbers from text: Income (8 blank, 0 unreadable)" in text
+    assert "HistGradientBoosting" in text and "Chosen per fold:" in text
+    assert "best baseline" in text
+
+
+def test_same_file_in_another_row_order_gives_an_identical_report(tmp_path):
+    frame = credit_export(seed=12)
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    frame.to_csv(first, index=False)
+    frame.sample(frac=1.0, random_state=1).to_csv(second, index=False)
+    common = ["--label", "Status", "--positive", "bad", "--id", "id", "--folds", "3", "--json"]
+    a = json.loads(run("evaluate-churn", str(first), *common))
+    b = json.loads(run("evaluate-churn", str(second), *common))
+    a.pop("file"), b.pop("file")
+    assert a == b
+
+
+def _exit(argv: list[str], capsys) -> tuple[int, str]:
+    from django.core.management import execute_from_command_line
+
+    with pytest.raises(SystemExit) as stop:
+        execute_from_command_line(["bankcrm", "analytics", *argv])
+    return int(stop.value.code or 0), capsys.readouterr().err
+
+
+def test_every_failure_is_one_line_with_exit_status_2(tmp_path, capsys):
+    good = tmp_path / "credit.csv"
+    credit_export().to_csv(good, index=False)
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    header_only = tmp_path / "header.csv"
+    header_only.write_text("id,Status,Income\n")
+    one_class = tmp_path / "one.csv"
+    credit_export().assign(Status="good").to_csv(one_class, index=False)
+    bad_date = tmp_path / "log.csv"
+    bad_date.write_text("id,day,value\n1,2024-01-01,10\n1,2024-13-45,5\n")
+    cases = [
+        (["evaluate-churn", str(good), "--label", "churned"], "no label column 'churned'"),
+        (["evaluate-churn", str(good), "--label", "Status", "--positive", "x"], "no label is"),
+        (["evaluate-churn", str(empty), "--label", "Status"], "empty"),
+        (["evaluate-churn", str(header_only), "--label", "Status"], "no rows"),
+        (["evaluate-churn", str(one_class), "--label", "Status", "--positive", "bad"], "no label"),
+        (["evaluate-churn", str(good), "--label", "Status", "--folds", "1"], "--folds"),
+        (
+            ["clv", str(bad_date), "--customer", "id", "--date", "day", "--amount", "value"],
+            "row 2: '2024-13-45' is not a date",
+        ),
+        (["clv", str(bad_date), "--customer", "id", "--date", "when", "--amount", "value"], "when"),
+    ]
+    for argv, message in cases:
+        status, err = _exit(argv, capsys)
+        assert status == 2, (argv, err)
+        assert message in err, (argv, err)
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err, err

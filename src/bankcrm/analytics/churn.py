@@ -1,25 +1,26 @@
 """Churn early warning: who is likely to leave, how likely, and why, in plain words.
 
 Pure pandas/scikit-learn/LightGBM (no Django). The model works on any per-customer feature
-table: numeric columns, text-coded or categorical columns and missing values.
+table: numeric columns (also numbers written as text), dates, categorical columns and
+missing values; :mod:`bankcrm.analytics.churn_columns` decides how each column is read.
 
-* Gradient-boosted trees (Ke et al. 2017, LightGBM) rank customers by risk. Text and
-  categorical columns become pandas categories that LightGBM splits on natively (Fisher's
-  optimal grouping of categories); a category never seen in training is treated as missing,
-  so scoring a new branch code or customer type does not fail. NaN is LightGBM's own
-  "missing" branch.
-* The scores are calibrated into probabilities with scikit-learn's
-  ``CalibratedClassifierCV(cv=3, ensemble=False)``: three-fold out-of-fold scores fit one
-  isotonic (Zadrozny & Elkan 2002) or sigmoid (Platt 1999) map, and the boosted model
-  itself is refitted on all the data. The probabilities and the reasons therefore come
-  from the same trees, and calibration, being monotone, never reorders customers.
-* Reasons are TreeSHAP contributions to the log-odds of the uncalibrated model (Lundberg
-  et al. 2020, LightGBM's ``pred_contrib=True``): for each customer the features that push
-  the risk up most, phrased in English and Chinese by
+* No single learner wins on every table: boosted trees find interactions and thresholds, a
+  regularised logistic regression wins on small tables and on additive signal. The model
+  therefore chooses, by cross-validation inside its own training rows, among a portfolio:
+  a ridge logistic regression on one-hot/standardised columns, LightGBM boosted trees (Ke
+  et al. 2017) with high-cardinality categories target encoded inside the fold, and blends
+  of their log-odds (:mod:`bankcrm.analytics.churn_portfolio`).
+* The log-odds are calibrated into probabilities on the same inner folds: the fold models'
+  held-out log-odds fit one isotonic (Zadrozny & Elkan 2002) map when there are enough
+  rows, a sigmoid (Platt 1999) below, applied to those fold models; the probability is the
+  mean of the calibrated fold models.
+* Reasons are additive contributions to the log-odds (TreeSHAP, Lundberg et al. 2020, for
+  the trees; coefficient times standardised value for the logistic regression): for each
+  customer the features that push the risk up most, phrased in English and Chinese by
   :func:`bankcrm.analytics.churn_reasons.explain`.
 
-How well the model does (cross-validation, calibration and lift tables, the comparison with
-a baseline) is :mod:`bankcrm.analytics.churn_evaluation`.
+How well the model does (cross-validation beside plain baselines, calibration and lift
+tables) is :mod:`bankcrm.analytics.churn_evaluation`.
 
 Training on a time-based split
 ------------------------------
@@ -51,11 +52,14 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from lightgbm import LGBMClassifier
 from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.model_selection import StratifiedKFold
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+
+from bankcrm.analytics.churn_columns import ColumnPlan, plan_columns
+from bankcrm.analytics.churn_portfolio import SINGLE_THREAD_BELOW, LinearLearner, TreesLearner
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -64,17 +68,14 @@ IntArray = NDArray[np.int64]
 _POSITIVE = {"1", "1.0", "true", "t", "yes", "y", "是"}
 _NEGATIVE = {"0", "0.0", "false", "f", "no", "n", "否"}
 
-# Below this many rows LightGBM runs on one thread: threads gain nothing on small tables
-# (LightGBM's parameter-tuning guide says as much), and on a busy two-core machine their
-# OpenMP barriers turned a one-second cross-validation into minutes.
-SINGLE_THREAD_BELOW = 10_000
 
-
-def coerce_label(values: ArrayLike | pd.Series) -> IntArray:
+def coerce_label(values: ArrayLike | pd.Series, *, positive: Any = None) -> IntArray:
     """Turn a churn label into 0/1 integers.
 
-    Accepts 1/0 (integers, floats or text), True/False, and the text answers yes/no, y/n,
-    t/f and 是/否 in any case and with surrounding spaces.
+    With ``positive`` (say ``"bad"``, ``"Yes"``, ``1``), a value is 1 when it reads the same
+    (as text, stripped, case-insensitive; 1, 1.0 and "1" alike) and 0 otherwise. Without
+    it, accepts 1/0 (integers, floats or text), True/False, and the text answers yes/no,
+    y/n, t/f and 是/否 in any case and with surrounding spaces.
 
     Raises
     ------
@@ -84,6 +85,8 @@ def coerce_label(values: ArrayLike | pd.Series) -> IntArray:
     series = pd.Series(values) if not isinstance(values, pd.Series) else values
     series = series.reset_index(drop=True).astype(object)
     missing = int(series.isna().sum())
+    if positive is not None:
+        return _label_positive(series, positive, missing)
     mapping: dict[Any, int] = {}
     bad: list[str] = []
     for value in series.dropna().unique():
@@ -97,10 +100,36 @@ def coerce_label(values: ArrayLike | pd.Series) -> IntArray:
         if missing:
             problems.append(f"{missing} missing")
         raise ValueError(
-            "churn label must be 1/0, True/False, yes/no, y/n or 是/否; found "
-            + ", ".join(problems)
+            "churn label must be 1/0, True/False, yes/no, y/n or 是/否 (or name the "
+            "positive class); found " + ", ".join(problems)
         )
     return series.map(mapping).to_numpy(dtype=np.int64)
+
+
+def _label_text(value: Any) -> str:
+    if isinstance(value, numbers.Number) and not isinstance(value, bool | np.bool_):
+        number = float(value)  # type: ignore[arg-type]
+        if number.is_integer():
+            return str(int(number))
+    text = str(value).strip().lower()
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return str(int(number)) if number.is_integer() else text
+
+
+def _label_positive(series: pd.Series, positive: Any, missing: int) -> IntArray:
+    if missing:
+        raise ValueError(f"{missing} missing labels")
+    text = series.map(_label_text)
+    wanted = _label_text(positive)
+    hits = text.eq(wanted).to_numpy()
+    if not hits.any():
+        seen = sorted(set(series.astype(str).str.strip()))
+        shown = ", ".join(repr(v) for v in seen[:5]) + (", …" if len(seen) > 5 else "")
+        raise ValueError(f"no label is {positive!r}; the labels are {shown}")
+    return hits.astype(np.int64)
 
 
 def _label_code(value: Any) -> int | None:
@@ -159,31 +188,64 @@ class Reason:
     contribution: float
 
 
+# The portfolio: weight of the logistic regression's log-odds in the blend (1 − weight on
+# the boosted trees'), in the order a tie is settled.
+PORTFOLIO: tuple[tuple[str, float], ...] = (
+    ("boosted trees", 0.0),
+    ("logistic regression", 1.0),
+    ("blend 50/50", 0.5),
+    ("blend 75% trees", 0.25),
+    ("blend 75% logistic", 0.75),
+)
+ISOTONIC_MIN_ROWS = 1000  # a calibration map fitted on fewer rows is a sigmoid (Platt)
+IMPORTANCE_ROWS = 2000  # training rows the mean absolute contributions are averaged over
+
+
 class ChurnModel(BaseEstimator):
-    """Calibrated gradient-boosted churn model with per-customer reasons.
+    """Churn model chosen among a logistic regression, boosted trees and their blends.
+
+    Fitting runs ``inner_folds``-fold cross-validation on the training rows: in each fold a
+    :class:`~bankcrm.analytics.churn_portfolio.LinearLearner` and a
+    :class:`~bankcrm.analytics.churn_portfolio.TreesLearner` learn from the other folds and
+    give log-odds for the held-out one. The member of ``PORTFOLIO`` (trees, logistic
+    regression or a weighted sum of their log-odds) with the highest mean held-out AUC is
+    chosen. The fold models are kept, and their held-out log-odds (every training row once,
+    each from the model that did not see it) fit one calibration map (isotonic from
+    ``isotonic_min_rows`` rows, sigmoid below, with ``calibration="auto"``), so the map is
+    applied to the models it was fitted for; the probability is the mean of the calibrated
+    fold models. Contributions are the mean of the fold models' additive log-odds
+    contributions.
+
+    Rows are put in an order that depends only on their content before anything is fitted,
+    so the same table in another row order gives the same model to the last digit.
 
     Parameters
     ----------
     n_estimators, learning_rate, num_leaves : int, float, int
         LightGBM's boosting rounds, shrinkage and leaves per tree.
-    calibration : {"isotonic", "sigmoid"}
-        The map from scores to probabilities, fitted on 3-fold out-of-fold scores (2-fold
-        when a class has only 2 customers); sigmoid is the steadier choice below about a
-        thousand customers.
+    C : float
+        Inverse L2 penalty of the logistic regression.
+    calibration : {"auto", "isotonic", "sigmoid"}
+        The map from log-odds to probabilities.
+    inner_folds : int
+        Folds of the choice and calibration (fewer when a class has fewer customers).
     random_state : int
-        Seeds LightGBM and the calibration folds; with it fixed the fit is deterministic.
+        Seeds LightGBM, the target encoding and the fold assignment.
     n_jobs : int
         LightGBM threads for tables of ``SINGLE_THREAD_BELOW`` rows or more (one below).
 
     Attributes
     ----------
     feature_names_ : list of str
-        The columns learned from, in order.
+        The columns of the table, in order (dropped ones contribute nothing).
+    columns_ : ColumnPlan
+        How each column was read, which were read as numbers from text and which left out.
+    chosen_ : str
+        The portfolio member chosen; ``candidate_auc_`` the held-out AUC of each.
     feature_importances_ : ndarray
-        Total gain of the splits on each feature (LightGBM ``importance_type="gain"``).
+        Mean absolute contribution of each feature to the log-odds, on training rows.
     base_log_odds_ : float
-        TreeSHAP's expected value: a customer's contributions plus this is the model's
-        uncalibrated log-odds.
+        A customer's contributions plus this are the model's uncalibrated log-odds.
     """
 
     def __init__(
@@ -191,23 +253,29 @@ class ChurnModel(BaseEstimator):
         n_estimators: int = 200,
         learning_rate: float = 0.05,
         num_leaves: int = 15,
-        calibration: Literal["isotonic", "sigmoid"] = "isotonic",
+        C: float = 1.0,
+        calibration: Literal["auto", "isotonic", "sigmoid"] = "auto",
+        inner_folds: int = 5,
+        isotonic_min_rows: int = ISOTONIC_MIN_ROWS,
         random_state: int = 0,
         n_jobs: int = 2,
     ) -> None:
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.num_leaves = num_leaves
+        self.C = C
         self.calibration = calibration
+        self.inner_folds = inner_folds
+        self.isotonic_min_rows = isotonic_min_rows
         self.random_state = random_state
         self.n_jobs = n_jobs
 
     # -- fitting ----------------------------------------------------------------------------
 
     def fit(self, X: pd.DataFrame, y: ArrayLike | pd.Series) -> ChurnModel:
-        if self.calibration not in ("isotonic", "sigmoid"):
+        if self.calibration not in ("auto", "isotonic", "sigmoid"):
             raise ValueError(
-                f"calibration must be 'isotonic' or 'sigmoid', not {self.calibration!r}"
+                f"calibration must be 'auto', 'isotonic' or 'sigmoid', not {self.calibration!r}"
             )
         labels = coerce_label(y)
         frame = self._learn_columns(X)
@@ -219,47 +287,75 @@ class ChurnModel(BaseEstimator):
                 "need at least 2 churners and 2 non-churners to fit and calibrate, found "
                 f"{int(labels.sum())} churners among {len(labels)} customers"
             )
-        folds = StratifiedKFold(min(3, smallest), shuffle=True, random_state=self.random_state)
-        calibrated = CalibratedClassifierCV(
-            self._booster_estimator(len(frame)), method=self.calibration, cv=folds, ensemble=False
-        )
-        calibrated.fit(self._encode(frame), labels)
-        self.calibrated_ = calibrated
-        self.estimator_ = calibrated.calibrated_classifiers_[0].estimator
-        self._learn_importances()
+        encoded = self.columns_.encode(frame).reset_index(drop=True)
+        order = canonical_order(encoded, labels, salt=self.random_state + 1)
+        encoded, labels = encoded.iloc[order].reset_index(drop=True), labels[order]
+        folds = stratified_folds(labels, min(self.inner_folds, smallest))
+        self._fit_members(encoded, labels, folds)
+        self._learn_importances(encoded)
         return self
 
-    def fit_uncalibrated(self, X: pd.DataFrame, y: IntArray) -> ChurnModel:
-        """Fit only the boosted trees (for gain importances, without the calibration folds)."""
-        frame = self._learn_columns(X)
-        self.estimator_ = self._booster_estimator(len(frame)).fit(self._encode(frame), y)
-        self._learn_importances()
-        return self
+    def _fit_members(self, encoded: pd.DataFrame, labels: IntArray, folds: IntArray) -> None:
+        """Fit both learners per fold, choose the portfolio member, calibrate each fold model."""
+        n = len(labels)
+        z_lin, z_trees = np.zeros(n), np.zeros(n)
+        pairs: list[tuple[LinearLearner, TreesLearner]] = []
+        for k in range(int(folds.max()) + 1):
+            train, test = folds != k, folds == k
+            lin = LinearLearner(C=self.C).fit(encoded[train], labels[train])
+            trees = TreesLearner(
+                n_estimators=self.n_estimators,
+                learning_rate=self.learning_rate,
+                num_leaves=self.num_leaves,
+                random_state=self.random_state,
+                n_jobs=self.n_jobs,
+            ).fit(encoded[train], labels[train])
+            z_lin[test], z_trees[test] = lin.log_odds(encoded[test]), trees.log_odds(encoded[test])
+            pairs.append((lin, trees))
+        self.candidate_auc_ = {
+            name: float(
+                np.mean(
+                    [
+                        roc_auc_score(
+                            labels[folds == k], (w * z_lin + (1 - w) * z_trees)[folds == k]
+                        )
+                        for k in range(len(pairs))
+                    ]
+                )
+            )
+            for name, w in PORTFOLIO
+        }
+        best = max(PORTFOLIO, key=lambda member: self.candidate_auc_[member[0]])
+        self.chosen_, self.weight_ = best
+        z = self.weight_ * z_lin + (1 - self.weight_) * z_trees
+        # One map from the fold models' held-out log-odds (every training row once) to
+        # probability, applied to those same fold models: more rows than one fold holds.
+        calibrator = self._calibrator(z, labels)
+        self.members_: list[_Member] = [
+            _Member(
+                linear=lin if self.weight_ > 0 else None,
+                trees=trees if self.weight_ < 1 else None,
+                weight=self.weight_,
+                calibrator=calibrator,
+            )
+            for lin, trees in pairs
+        ]
+        self.calibration_methods_ = [calibrator.method]
 
-    def _booster_estimator(self, rows: int) -> LGBMClassifier:
-        return LGBMClassifier(
-            n_estimators=self.n_estimators,
-            learning_rate=self.learning_rate,
-            num_leaves=self.num_leaves,
-            random_state=self.random_state,
-            n_jobs=self.n_jobs if rows >= SINGLE_THREAD_BELOW else 1,
-            verbose=-1,
-            deterministic=True,
-            force_row_wise=True,
-        )
+    def _calibrator(self, z: FloatArray, labels: IntArray) -> _Calibrator:
+        method = self.calibration
+        if method == "auto":
+            method = "isotonic" if len(z) >= self.isotonic_min_rows else "sigmoid"
+        return _Calibrator(method).fit(z, labels)
 
-    def _learn_importances(self) -> None:
-        booster = self.estimator_.booster_
-        self.feature_importances_ = np.asarray(
-            booster.feature_importance(importance_type="gain"), dtype=np.float64
-        )
-        # TreeSHAP's expected value is the same for every row; probe with an empty one so the
-        # fitted model keeps no customer's data.
-        probe = self._encode(pd.DataFrame({name: [None] for name in self.feature_names_}))
-        self.base_log_odds_ = float(booster.predict(probe, pred_contrib=True)[0, -1])
+    def _learn_importances(self, encoded: pd.DataFrame) -> None:
+        step = max(1, len(encoded) // IMPORTANCE_ROWS)
+        contrib, base = self._contributions(encoded.iloc[::step])
+        self.feature_importances_ = np.abs(contrib).mean(axis=0)
+        self.base_log_odds_ = base
 
     def _learn_columns(self, X: pd.DataFrame) -> pd.DataFrame:
-        """Decide once, at fit time, how each column is read: number, date or category."""
+        """Decide once, at fit time, how each column is read (see :func:`plan_columns`)."""
         frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(X)
         if frame.shape[1] == 0:
             raise ValueError("the feature table has no columns")
@@ -268,17 +364,12 @@ class ChurnModel(BaseEstimator):
             duplicated = sorted({n for n in names if names.count(n) > 1})
             raise ValueError(f"duplicate feature columns: {', '.join(duplicated)}")
         frame = frame.set_axis(names, axis=1)
-        kinds: dict[str, str] = {}
-        categories: dict[str, list[str]] = {}
-        for name in names:
-            column = frame[name]
-            kinds[name] = _column_kind(column)
-            if kinds[name] == "category":
-                text = _as_text(column)
-                categories[name] = sorted(text.dropna().unique().tolist())
+        plan = plan_columns(frame)
+        if not plan.kept:
+            left_out = ", ".join(f"{d['column']} ({d['reason']})" for d in plan.dropped)
+            raise ValueError(f"no usable feature column; left out: {left_out}")
         self.feature_names_ = names
-        self.column_kinds_ = kinds
-        self.categories_ = categories
+        self.columns_ = plan
         return frame
 
     def _columns(self, X: pd.DataFrame) -> pd.DataFrame:
@@ -290,46 +381,38 @@ class ChurnModel(BaseEstimator):
             raise ValueError(f"feature columns missing: {', '.join(absent)}")
         return frame[self.feature_names_]
 
-    def _encode(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """Numbers as float64, dates as days since 1970, categories with the learned levels.
-
-        Columns are renamed f0, f1, … because LightGBM refuses some characters in names.
-        """
-        encoded: dict[str, Any] = {}
-        for i, name in enumerate(self.feature_names_):
-            column = frame[name]
-            kind = self.column_kinds_[name]
-            if kind == "category":
-                levels = self.categories_[name]
-                text = _as_text(column)
-                text = text.where(text.isin(levels))  # unseen levels read as missing
-                encoded[f"f{i}"] = pd.Categorical(text, categories=levels)
-            elif kind == "datetime":
-                encoded[f"f{i}"] = _days(column)
-            elif kind == "timedelta":
-                delta = pd.to_timedelta(column, errors="coerce")
-                encoded[f"f{i}"] = (delta.dt.total_seconds() / 86400.0).to_numpy(np.float64)
-            else:
-                numbers_ = pd.to_numeric(column.astype(object), errors="coerce")
-                encoded[f"f{i}"] = numbers_.to_numpy(dtype=np.float64, na_value=np.nan)
-        return pd.DataFrame(encoded, index=frame.index)
-
     # -- scoring ----------------------------------------------------------------------------
 
     def predict_proba(self, X: pd.DataFrame) -> FloatArray:
         """Calibrated probability that each customer leaves (one value per row)."""
-        encoded = self._encode(self._columns(X))
-        return np.asarray(self.calibrated_.predict_proba(encoded)[:, 1], dtype=np.float64)
+        encoded = self.columns_.encode(self._columns(X))
+        p = np.mean([m.proba(encoded) for m in self.members_], axis=0)
+        return np.asarray(p, dtype=np.float64).reshape(len(encoded))
+
+    def raw_log_odds(self, X: pd.DataFrame) -> FloatArray:
+        """The uncalibrated log-odds: the mean of the fold models' log-odds."""
+        encoded = self.columns_.encode(self._columns(X))
+        return np.asarray(np.mean([m.log_odds(encoded) for m in self.members_], axis=0))
+
+    def _contributions(self, encoded: pd.DataFrame) -> tuple[FloatArray, float]:
+        """Mean fold-model contributions on the kept columns, and the mean constant."""
+        parts = [m.contributions(encoded) for m in self.members_]
+        kept = np.mean([c for c, _ in parts], axis=0).reshape(len(encoded), -1)
+        full = np.zeros((len(encoded), len(self.feature_names_)))
+        index = [self.feature_names_.index(n) for n in self.columns_.kept]
+        full[:, index] = kept
+        return full, float(np.mean([b for _, b in parts]))
 
     def contributions(self, X: pd.DataFrame) -> pd.DataFrame:
-        """TreeSHAP contribution of each feature to each customer's log-odds of leaving.
+        """Each feature's contribution to each customer's log-odds of leaving.
 
-        From the uncalibrated boosted model; a row's sum plus ``base_log_odds_`` is its raw
-        log-odds. Rows keep the index of ``X``, columns are ``feature_names_``.
+        TreeSHAP for the trees, coefficient times standardised input for the logistic
+        regression, weighted by the blend and averaged over the fold models. A row's sum plus
+        ``base_log_odds_`` is :meth:`raw_log_odds`. Rows keep the index of ``X``, columns
+        are ``feature_names_``.
         """
         frame = self._columns(X)
-        raw = self.estimator_.booster_.predict(self._encode(frame), pred_contrib=True)
-        values = np.asarray(raw, dtype=np.float64)[:, :-1]
+        values, _ = self._contributions(self.columns_.encode(frame))
         return pd.DataFrame(values, index=frame.index, columns=self.feature_names_)
 
     def top_reasons(self, X: pd.DataFrame, n: int = 3) -> list[list[Reason]]:
@@ -353,38 +436,73 @@ class ChurnModel(BaseEstimator):
         return reasons
 
 
-def _column_kind(column: pd.Series) -> str:
-    dtype = column.dtype
-    if pd.api.types.is_bool_dtype(dtype):
-        return "number"
-    if pd.api.types.is_datetime64_any_dtype(dtype):
-        return "datetime"
-    if pd.api.types.is_timedelta64_dtype(dtype):
-        return "timedelta"
-    if pd.api.types.is_numeric_dtype(dtype):
-        return "number"
-    if isinstance(dtype, pd.CategoricalDtype):
-        return "category"
-    # Text that is entirely numbers (e.g. read from a file as strings) is still a number.
-    present = column.dropna()
-    as_numbers = pd.to_numeric(present.astype(object), errors="coerce")
-    if len(present) and as_numbers.notna().all():
-        return "number"
-    return "category"
+@dataclass
+class _Calibrator:
+    """A monotone map from log-odds to probability: isotonic or sigmoid (Platt)."""
+
+    method: str
+
+    def fit(self, z: FloatArray, labels: IntArray) -> _Calibrator:
+        if self.method == "isotonic":
+            self.map_: Any = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+            self.map_.fit(z, labels)
+        else:
+            self.map_ = LogisticRegression(C=1e6, max_iter=1000).fit(z.reshape(-1, 1), labels)
+        return self
+
+    def __call__(self, z: FloatArray) -> FloatArray:
+        if self.method == "isotonic":
+            return np.asarray(self.map_.predict(z), dtype=np.float64)
+        return np.asarray(self.map_.predict_proba(z.reshape(-1, 1))[:, 1], dtype=np.float64)
 
 
-def _as_text(column: pd.Series) -> pd.Series:
-    """Category levels as text, so 1 and "1" are one level and levels always sort."""
-    values = column.astype(object)
-    missing = values.isna().to_numpy()
-    text = np.array([None if m else str(v) for v, m in zip(values, missing, strict=True)])
-    return pd.Series(text, index=column.index, dtype=object)
+@dataclass
+class _Member:
+    """One fold's model: the chosen weighting of its learners and its own calibration map."""
+
+    linear: LinearLearner | None
+    trees: TreesLearner | None
+    weight: float
+    calibrator: _Calibrator
+
+    def contributions(self, X: pd.DataFrame) -> tuple[FloatArray, float]:
+        total, base = np.zeros((len(X), X.shape[1])), 0.0
+        for learner, w in ((self.linear, self.weight), (self.trees, 1 - self.weight)):
+            if learner is not None and w > 0:
+                c, b = learner.contributions(X)
+                total, base = total + w * c, base + w * b
+        return total, base
+
+    def log_odds(self, X: pd.DataFrame) -> FloatArray:
+        z = np.zeros(len(X))
+        for learner, w in ((self.linear, self.weight), (self.trees, 1 - self.weight)):
+            if learner is not None and w > 0:
+                z = z + w * learner.log_odds(X)
+        return z
+
+    def proba(self, X: pd.DataFrame) -> FloatArray:
+        return self.calibrator(self.log_odds(X))
 
 
-def _days(column: pd.Series) -> NDArray[np.float64]:
-    moments = pd.to_datetime(column, errors="coerce", utc=True)
-    days = (moments - pd.Timestamp(0, tz="UTC")).dt.total_seconds() / 86400.0
-    return days.to_numpy(dtype=np.float64, na_value=np.nan)
+def canonical_order(frame: pd.DataFrame, labels: ArrayLike, *, salt: int = 0) -> IntArray:
+    """An order of the rows that depends on their content only (a salted hash of each row).
+
+    Rows with the same hash are the same row, so their order among themselves is immaterial.
+    """
+    key = f"{salt % 10**9:09d}bankcrm"
+    hashed = pd.util.hash_pandas_object(
+        frame.assign(__label__=np.asarray(labels)), index=False, hash_key=key
+    )
+    return np.argsort(hashed.to_numpy(), kind="stable").astype(np.int64)
+
+
+def stratified_folds(labels: IntArray, k: int) -> IntArray:
+    """Fold of each row, dealt round-robin within each class in the rows' current order."""
+    folds = np.zeros(len(labels), dtype=np.int64)
+    for value in (0, 1):
+        rows = np.flatnonzero(labels == value)
+        folds[rows] = np.arange(len(rows)) % k
+    return folds
 
 
 def plain_value(value: Any) -> Any:
@@ -397,9 +515,14 @@ def plain_value(value: Any) -> Any:
 
 
 __all__ = [
+    "PORTFOLIO",
+    "SINGLE_THREAD_BELOW",
     "ChurnModel",
+    "ColumnPlan",
     "Reason",
+    "canonical_order",
     "coerce_label",
     "plain_value",
+    "stratified_folds",
     "time_split",
 ]

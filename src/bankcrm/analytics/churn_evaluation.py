@@ -1,10 +1,18 @@
-"""How good the churn model is: cross-validation, calibration and lift tables, baselines.
+"""How good the churn model is: cross-validation beside plain baselines, calibration, lift.
 
 Pure numpy/pandas/scikit-learn (no Django). :func:`evaluate` cross-validates
-:class:`bankcrm.analytics.churn.ChurnModel` on one table; :func:`holdout_metrics` judges a
-model fitted before a cut-off on the customers after it, beside a logistic regression on
-recency, frequency and monetary value (:func:`rfm_baseline`), the model a churn model has
-to beat to be worth its trees.
+:class:`bankcrm.analytics.churn.ChurnModel` on one table, and on the same folds the
+baselines of :mod:`bankcrm.analytics.churn_baselines` (logistic regression, default
+HistGradientBoosting, default LightGBM), so a bank sees whether the model earns its keep.
+:func:`holdout_metrics` judges a model fitted before a cut-off on the customers after it,
+beside a logistic regression on recency, frequency and monetary value
+(:func:`rfm_baseline`) and the same baselines.
+
+Every figure is independent of the order of the rows: the rows are put in an order that
+depends only on the customer id (or, without one, on the row's content) before folds are
+dealt, and the calibration and lift tables treat customers with the same predicted risk as
+ties, sharing a bin boundary between the bins in proportion (the expected table under a
+random order of the tied customers).
 """
 
 from __future__ import annotations
@@ -18,23 +26,24 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import brier_score_loss, roc_auc_score
-from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from bankcrm.analytics.churn import ChurnModel, coerce_label
+from bankcrm.analytics.churn import ChurnModel, canonical_order, coerce_label, stratified_folds
+from bankcrm.analytics.churn_baselines import BASELINES, baseline_probabilities
+from bankcrm.analytics.churn_columns import plan_columns
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
-TOP_FEATURES = 20  # how many gain importances an evaluation report keeps
+TOP_FEATURES = 20  # how many feature importances an evaluation report keeps
 
 RFM_BASELINE_NAME = "logistic regression on recency, frequency, monetary"
 
 
 @dataclass
 class EvaluationReport:
-    """Out-of-fold quality of the churn model (see :func:`evaluate`)."""
+    """Out-of-fold quality of the churn model and its baselines (see :func:`evaluate`)."""
 
     auc: float
     auc_std: float
@@ -47,6 +56,14 @@ class EvaluationReport:
     folds: int
     features: list[str]
     top_features: list[dict[str, Any]] = field(default_factory=list)
+    baselines: list[dict[str, Any]] = field(default_factory=list)
+    best_baseline: str = ""
+    auc_difference: float = 0.0  # the model's AUC minus the best baseline's
+    brier_difference: float = 0.0  # the model's Brier score minus the best baseline Brier
+    chosen_per_fold: list[str] = field(default_factory=list)
+    calibration_per_fold: list[str] = field(default_factory=list)
+    columns: dict[str, Any] = field(default_factory=dict)
+    fold_rule: str = "row content"
 
     def to_dict(self) -> dict[str, Any]:
         """Plain Python values only, ready for ``json.dumps``."""
@@ -70,35 +87,40 @@ def evaluate(
     folds: int = 5,
     random_state: int = 0,
     model: ChurnModel | None = None,
+    ids: ArrayLike | pd.Series | None = None,
+    baselines: bool = True,
 ) -> EvaluationReport:
-    """Stratified k-fold cross-validation of the churn model.
+    """Stratified k-fold cross-validation of the churn model beside the baselines.
 
-    Each fold fits a fresh model (the settings of ``model``, default ``ChurnModel()``) on
-    the other folds and predicts the held-out one, so every customer gets an out-of-fold
-    calibrated probability. From these: the ROC AUC of each fold (and their mean), the
-    Brier score (mean squared error of the probability), a reliability table over ten
-    equal-count bins of predicted risk, and the lift of each risk decile (decile 1 = the
-    riskiest tenth) with the cumulative share of churners caught. ``top_features`` are gain
-    importances of the boosted trees fitted on all the data.
+    Columns are read as :func:`~bankcrm.analytics.churn_columns.plan_columns` says (the
+    report lists the ones read as numbers from text and the ones left out). Folds are dealt
+    round-robin within each class in an order set by a hash of ``ids`` when given, else of
+    each row's content. Each fold fits a fresh model (the settings of ``model``, default
+    ``ChurnModel()``) and each baseline on the other folds and predicts the held-out one.
+    From the out-of-fold probabilities: the ROC AUC of each fold (and their mean), the Brier
+    score, a reliability table over ten equal-count bins of predicted risk, the lift of each
+    risk decile (decile 1 = the riskiest tenth) with the cumulative share of churners
+    caught, the same AUC and Brier for every baseline, the portfolio member each fold chose,
+    and the model's mean absolute contributions (``top_features``).
     """
     frame = X if isinstance(X, pd.DataFrame) else pd.DataFrame(X)
+    frame = frame.set_axis([str(c) for c in frame.columns], axis=1).reset_index(drop=True)
     labels = coerce_label(y)
     _check_evaluable(frame, labels, folds)
+    plan = plan_columns(frame)
+    if not plan.kept:
+        left_out = ", ".join(f"{d['column']} ({d['reason']})" for d in plan.dropped)
+        raise ValueError(f"no usable feature column; left out: {left_out}")
+    frame = frame[plan.kept]
+    encoded = plan.encode(frame)
+    order = _order(encoded, labels, ids, random_state)
+    frame, encoded = frame.iloc[order].reset_index(drop=True), encoded.iloc[order]
+    encoded, labels = encoded.reset_index(drop=True), labels[order]
+    fold_of = stratified_folds(labels, folds)
     settings = (model or ChurnModel(random_state=random_state)).get_params()
-    oof, aucs = _out_of_fold(frame, labels, settings, folds=folds, random_state=random_state)
-    full = ChurnModel(**settings).fit_uncalibrated(frame, labels)
-    return EvaluationReport(
-        auc=float(np.mean(aucs)),
-        auc_std=float(np.std(aucs)),
-        auc_per_fold=aucs,
-        brier=float(brier_score_loss(labels, oof)),
-        calibration=calibration_table(labels, oof),
-        lift=lift_table(labels, oof),
-        n=len(labels),
-        positives=int(labels.sum()),
-        folds=folds,
-        features=list(full.feature_names_),
-        top_features=gain_shares(full, TOP_FEATURES),
+    runs = _cross_validate(frame, encoded, labels, fold_of, settings, baselines, random_state)
+    return _report(
+        runs, labels, fold_of, plan, rule="customer id" if ids is not None else "row content"
     )
 
 
@@ -122,38 +144,146 @@ def _check_evaluable(frame: pd.DataFrame, labels: IntArray, folds: int) -> None:
         )
 
 
-def _out_of_fold(
+def _order(
+    encoded: pd.DataFrame, labels: IntArray, ids: ArrayLike | pd.Series | None, salt: int
+) -> IntArray:
+    """Rows in an order set by the customer id, or by the row's content without one."""
+    if ids is None:
+        return canonical_order(encoded, labels, salt=salt)
+    key = pd.DataFrame({"id": pd.Series(np.asarray(ids, dtype=object)).astype(str)})
+    if len(key) != len(labels):
+        raise ValueError(f"{len(key)} customer ids but {len(labels)} labels")
+    return canonical_order(key, np.zeros(len(labels), dtype=np.int64), salt=salt)
+
+
+@dataclass
+class _Runs:
+    """Out-of-fold probabilities of the model and the baselines, and what each fold chose."""
+
+    model: FloatArray
+    baselines: dict[str, FloatArray]
+    chosen: list[str]
+    calibration: list[str]
+    importances: FloatArray
+    features: list[str]
+
+
+def _cross_validate(
     frame: pd.DataFrame,
+    encoded: pd.DataFrame,
     labels: IntArray,
+    fold_of: IntArray,
     settings: dict[str, Any],
-    *,
-    folds: int,
+    with_baselines: bool,
     random_state: int,
-) -> tuple[FloatArray, list[float]]:
-    """Each customer's probability from the model that did not see them, and each fold's AUC."""
+) -> _Runs:
     n = len(labels)
-    splitter = StratifiedKFold(folds, shuffle=True, random_state=random_state)
-    oof = np.zeros(n, dtype=np.float64)
-    aucs: list[float] = []
-    for train, test in splitter.split(np.zeros(n), labels):
-        fold_model = ChurnModel(**settings).fit(frame.iloc[train], labels[train])
-        oof[test] = fold_model.predict_proba(frame.iloc[test])
-        aucs.append(float(roc_auc_score(labels[test], oof[test])))
-    return oof, aucs
+    runs = _Runs(
+        model=np.zeros(n),
+        baselines={name: np.zeros(n) for name in BASELINES} if with_baselines else {},
+        chosen=[],
+        calibration=[],
+        importances=np.zeros(frame.shape[1]),
+        features=list(frame.columns),
+    )
+    for k in range(int(fold_of.max()) + 1):
+        train, test = fold_of != k, fold_of == k
+        fitted = ChurnModel(**settings).fit(frame[train], labels[train])
+        runs.model[test] = fitted.predict_proba(frame[test])
+        runs.chosen.append(fitted.chosen_)
+        runs.calibration.append("/".join(fitted.calibration_methods_))
+        runs.importances += fitted.feature_importances_ / (int(fold_of.max()) + 1)
+        if with_baselines:
+            found = baseline_probabilities(
+                encoded[train], labels[train], encoded[test], random_state=random_state
+            )
+            for name, p in found.items():
+                runs.baselines[name][test] = p
+    return runs
 
 
-def gain_shares(model: ChurnModel, top: int, *, key: str = "gain") -> list[dict[str, Any]]:
-    """The ``top`` features by total split gain, each with its gain (under ``key``) and share."""
-    gain = model.feature_importances_
-    total = float(gain.sum()) or 1.0
-    ranked = np.argsort(-gain, kind="stable")[:top]
+def _fold_aucs(labels: IntArray, p: FloatArray, fold_of: IntArray) -> list[float]:
+    return [
+        float(roc_auc_score(labels[fold_of == k], p[fold_of == k]))
+        for k in range(int(fold_of.max()) + 1)
+    ]
+
+
+def _report(
+    runs: _Runs, labels: IntArray, fold_of: IntArray, plan: Any, *, rule: str
+) -> EvaluationReport:
+    aucs = _fold_aucs(labels, runs.model, fold_of)
+    brier = float(brier_score_loss(labels, runs.model))
+    baselines: list[dict[str, Any]] = []
+    for name, p in runs.baselines.items():
+        per_fold = _fold_aucs(labels, p, fold_of)
+        baselines.append(
+            {
+                "name": name,
+                "auc": float(np.mean(per_fold)),
+                "auc_std": float(np.std(per_fold)),
+                "auc_per_fold": per_fold,
+                "brier": float(brier_score_loss(labels, p)),
+            }
+        )
+    best = max(baselines, key=lambda b: b["auc"], default=None)
+    return EvaluationReport(
+        auc=float(np.mean(aucs)),
+        auc_std=float(np.std(aucs)),
+        auc_per_fold=aucs,
+        brier=brier,
+        calibration=calibration_table(labels, runs.model),
+        lift=lift_table(labels, runs.model),
+        n=len(labels),
+        positives=int(labels.sum()),
+        folds=int(fold_of.max()) + 1,
+        features=runs.features,
+        top_features=importance_shares(runs.features, runs.importances, TOP_FEATURES),
+        baselines=baselines,
+        best_baseline=best["name"] if best else "",
+        auc_difference=float(np.mean(aucs)) - best["auc"] if best else 0.0,
+        brier_difference=brier - min(b["brier"] for b in baselines) if best else 0.0,
+        chosen_per_fold=runs.chosen,
+        calibration_per_fold=runs.calibration,
+        columns=plan.report(),
+        fold_rule=rule,
+    )
+
+
+def importance_shares(
+    names: Sequence[str], importances: ArrayLike, top: int
+) -> list[dict[str, Any]]:
+    """The ``top`` features by importance, each with its importance and share of the total."""
+    values = np.asarray(importances, dtype=np.float64)
+    total = float(values.sum()) or 1.0
+    ranked = np.argsort(-values, kind="stable")[:top]
+    return [
+        {"feature": names[j], "importance": float(values[j]), "share": float(values[j] / total)}
+        for j in ranked
+    ]
+
+
+def baseline_metrics(
+    train: pd.DataFrame,
+    y_train: ArrayLike,
+    test: pd.DataFrame,
+    y_test: ArrayLike,
+    *,
+    random_state: int = 0,
+) -> list[dict[str, Any]]:
+    """AUC and Brier score of each baseline fitted on ``train`` and judged on ``test``."""
+    plan = plan_columns(train)
+    y_fit, y_judge = np.asarray(y_train, dtype=np.int64), np.asarray(y_test, dtype=np.int64)
+    found = baseline_probabilities(
+        plan.encode(train), y_fit, plan.encode(test), random_state=random_state
+    )
     return [
         {
-            "feature": model.feature_names_[j],
-            key: float(gain[j]),
-            "share": float(gain[j] / total),
+            "name": name,
+            "auc": float(roc_auc_score(y_judge, p)),
+            "brier": float(brier_score_loss(y_judge, p)),
         }
-        for j in ranked
+        for name, p in found.items()
     ]
 
 
@@ -193,8 +323,9 @@ def holdout_metrics(
 
     ``proba`` and ``baseline`` are the model's and the baseline's probabilities for the
     customers whose outcomes are ``y``. Gives the ROC AUC of both, the Brier score beside
-    that of predicting the base rate, the calibration and lift tables, and the ``top`` gain
-    importances of ``model``.
+    that of predicting the base rate, the calibration and lift tables, the portfolio member
+    the model chose (with its inner cross-validated AUC of every member) and the ``top``
+    importances (mean absolute contributions) of ``model``.
     """
     labels = np.asarray(y)
     return {
@@ -207,30 +338,60 @@ def holdout_metrics(
         "base_rate_brier": float(labels.mean() * (1 - labels.mean())),
         "calibration": calibration_table(labels, proba),
         "lift": lift_table(labels, proba),
-        "top_features": gain_shares(model, top, key="importance"),
+        "chosen": model.chosen_,
+        "candidates": dict(model.candidate_auc_),
+        "top_features": importance_shares(model.feature_names_, model.feature_importances_, top),
     }
 
 
-def _equal_bins(order: IntArray, bins: int) -> list[IntArray]:
-    return [part for part in np.array_split(order, bins) if len(part)]
+def _tied_bins(
+    y: ArrayLike, proba: ArrayLike, bins: int, *, riskiest_first: bool
+) -> list[dict[str, float]]:
+    """Equal-count bins of the customers ranked by predicted risk, ties shared out.
+
+    Customers with the same predicted risk are one group; a group that straddles a bin
+    boundary is split between the bins in proportion to the places it takes in each, with
+    its churners and its predicted risk. The bins thus do not depend on row order.
+    """
+    labels = np.asarray(y, dtype=np.float64)
+    p = np.asarray(proba, dtype=np.float64)
+    values, inverse = np.unique(p, return_inverse=True)
+    counts = np.bincount(inverse).astype(np.float64)
+    churners = np.bincount(inverse, weights=labels)
+    if riskiest_first:
+        values, counts, churners = values[::-1], counts[::-1], churners[::-1]
+    sizes = np.array([len(part) for part in np.array_split(np.arange(len(p)), bins) if len(part)])
+    edges = np.concatenate([[0], np.cumsum(sizes)]).astype(np.float64)
+    group_edges = np.concatenate([[0.0], np.cumsum(counts)])
+    # Places of each group inside each bin: bins × groups.
+    lo = np.maximum(edges[:-1, None], group_edges[None, :-1])
+    hi = np.minimum(edges[1:, None], group_edges[None, 1:])
+    places = np.clip(hi - lo, 0.0, None)
+    share = places / counts[None, :]
+    return [
+        {
+            "count": int(size),
+            "churners": float(share[k] @ churners),
+            "predicted": float(places[k] @ values / size),
+        }
+        for k, size in enumerate(sizes)
+    ]
 
 
 def calibration_table(y: ArrayLike, proba: ArrayLike, bins: int = 10) -> list[dict[str, float]]:
     """Reliability table: mean predicted risk against the observed churn rate per bin.
 
-    Bins are equal-count quantile bins of the predicted probability, lowest risk first.
+    Bins are equal-count quantile bins of the predicted probability, lowest risk first;
+    tied predictions are shared between bins (see :func:`_tied_bins`).
     """
-    labels = np.asarray(y, dtype=np.float64)
-    p = np.asarray(proba, dtype=np.float64)
-    order = np.argsort(p, kind="stable")
     return [
         {
             "bin": k + 1,
-            "mean_predicted": float(p[part].mean()),
-            "observed_rate": float(labels[part].mean()),
-            "count": int(len(part)),
+            "mean_predicted": row["predicted"],
+            "observed_rate": row["churners"] / row["count"],
+            "count": row["count"],
         }
-        for k, part in enumerate(_equal_bins(order, bins))
+        for k, row in enumerate(_tied_bins(y, proba, bins, riskiest_first=False))
     ]
 
 
@@ -238,24 +399,22 @@ def lift_table(y: ArrayLike, proba: ArrayLike, bins: int = 10) -> list[dict[str,
     """Churners caught per risk decile, riskiest first, with lift and cumulative gain.
 
     lift = the decile's churn rate / the overall rate; cumulative gain = the share of all
-    churners found in this and the riskier deciles.
+    churners found in this and the riskier deciles. Tied predictions are shared between
+    deciles (see :func:`_tied_bins`), so ``churners`` may be fractional.
     """
     labels = np.asarray(y, dtype=np.float64)
-    p = np.asarray(proba, dtype=np.float64)
-    order = np.argsort(-p, kind="stable")
     overall = float(labels.mean())
     total = float(labels.sum())
     rows: list[dict[str, float]] = []
     caught = 0.0
-    for k, part in enumerate(_equal_bins(order, bins)):
-        churners = float(labels[part].sum())
-        caught += churners
-        rate = churners / len(part)
+    for k, row in enumerate(_tied_bins(labels, proba, bins, riskiest_first=True)):
+        caught += row["churners"]
+        rate = row["churners"] / row["count"]
         rows.append(
             {
                 "decile": k + 1,
-                "count": int(len(part)),
-                "churners": int(churners),
+                "count": row["count"],
+                "churners": row["churners"],
                 "rate": rate,
                 "lift": rate / overall if overall > 0 else 0.0,
                 "cumulative_gain": caught / total if total > 0 else 0.0,
@@ -269,8 +428,9 @@ __all__ = [
     "EvaluationReport",
     "calibration_table",
     "evaluate",
-    "gain_shares",
+    "baseline_metrics",
     "holdout_metrics",
+    "importance_shares",
     "lift_table",
     "rfm_baseline",
 ]

@@ -145,8 +145,14 @@ class BetaGeoModel:
 
     def fit(self, frequency: ArrayLike, recency: ArrayLike, T: ArrayLike) -> BetaGeoModel:
         x, t_x, T_ = _arrays(frequency, recency, T)
+        if len(x) == 0:
+            raise ValueError("BG/NBD needs at least one customer")
         if np.any(x < 0) or np.any(t_x < 0) or np.any(t_x > T_ + 1e-9):
             raise ValueError("need frequency >= 0 and 0 <= recency <= T for every customer")
+        # Sums over customers in one order whatever the order of the rows, so the optimum
+        # does not move with it (floating-point addition is not associative).
+        order = np.lexsort((T_, t_x, x))
+        x, t_x, T_ = x[order], t_x[order], T_[order]
         scale = 1.0 / max(float(T_.max()), 1e-9)  # fit on a unit time scale for stability
         objective = _bgnbd_objective(x, t_x * scale, T_ * scale, self.penalizer)
         # Bounded in log space: on data with hardly any dropout (frequent bank transactions)
@@ -168,6 +174,8 @@ class BetaGeoModel:
         penalty = self.penalizer * float(np.sum(np.exp(result.x) ** 2))
         self.log_likelihood_ = float(-(value - penalty) * len(x) + np.log(scale) * x.sum())
         self.n_customers_ = len(x)
+        self.converged_ = _converged(result)
+        self.warnings_ = bgnbd_warnings(result.x, converged=self.converged_)
         return self
 
     def _p(self) -> FloatArray:
@@ -227,10 +235,132 @@ def gamma_gamma_log_likelihood(
     )
 
 
+def _converged(result: Any) -> bool:
+    """Converged, or stopped by the line search with a vanishing gradient (a flat optimum)."""
+    free = np.abs(result.x) < LOG_BOUND - 1e-3  # the gradient at a bound may stay non-zero
+    return bool(result.success) or float(np.max(np.abs(result.jac[free]), initial=0.0)) < 1e-6
+
+
+HETEROGENEITY_LIMIT = 1e3  # a gamma or beta shape above this: the mixing has collapsed
+
+
+def _at_bound(log_params: FloatArray, names: tuple[str, ...]) -> list[str]:
+    return [n for n, v in zip(names, log_params, strict=True) if abs(v) >= LOG_BOUND - 1e-3]
+
+
+def bgnbd_warnings(log_params: ArrayLike, *, converged: bool = True) -> list[str]:
+    """Plain warnings about a BG/NBD fit (log-parameters on the unit time scale).
+
+    r → ∞ (with α): every customer buys at the same rate, so r and α mean nothing apart;
+    a and b → ∞: every customer has the same dropout probability a/(a+b); a → 0: hardly
+    anyone drops out, P(alive) ≈ 1; a parameter at the bound of the fit: the likelihood
+    kept rising towards a limit and the number is where the search stopped.
+    """
+    theta = np.asarray(log_params, dtype=np.float64)
+    r, _alpha, a, b = np.exp(theta)
+    out: list[str] = []
+    bound = _at_bound(theta, ("r", "alpha", "a", "b"))
+    if bound:
+        out.append(
+            f"BG/NBD: {', '.join(bound)} ran to the bound of the fit; the likelihood rises "
+            "towards a limit, so these numbers are not estimates"
+        )
+    if r > HETEROGENEITY_LIMIT:
+        out.append(
+            "BG/NBD: no heterogeneity in purchase rates (r is huge): customers buy at one "
+            "common rate, r/alpha; r and alpha mean nothing apart"
+        )
+    if a > HETEROGENEITY_LIMIT and b > HETEROGENEITY_LIMIT:
+        out.append(
+            "BG/NBD: no heterogeneity in dropout (a and b are huge): every customer has the "
+            "same dropout probability a/(a+b)"
+        )
+    if a < 1 / HETEROGENEITY_LIMIT:
+        out.append("BG/NBD: hardly any dropout (a → 0): P(alive) is close to 1 for everyone")
+    if not converged:
+        out.append("BG/NBD: the fit did not converge")
+    return out
+
+
+def gamma_gamma_warnings(log_params: ArrayLike, *, converged: bool = True) -> list[str]:
+    """Plain warnings about a Gamma-Gamma fit (log-parameters on the unit value scale).
+
+    q → ∞ (with γ): customers' average values do not differ (no heterogeneity), only the
+    common mean pγ/(q−1) means something; p → ∞: a customer's transactions all have the same
+    value; a parameter at the bound: the search stopped at a limit, not an estimate.
+    """
+    theta = np.asarray(log_params, dtype=np.float64)
+    p, q, _gamma = np.exp(theta)
+    out: list[str] = []
+    bound = _at_bound(theta, ("p", "q", "gamma"))
+    if bound:
+        out.append(
+            f"Gamma-Gamma: {', '.join(bound)} ran to the bound of the fit; the likelihood "
+            "rises towards a limit, so these numbers are not estimates"
+        )
+    if q > HETEROGENEITY_LIMIT:
+        out.append(
+            "Gamma-Gamma: no heterogeneity in average value (q is huge): customers' mean "
+            "spend does not differ; only the common mean p·gamma/(q−1) means something"
+        )
+    if p > HETEROGENEITY_LIMIT:
+        out.append("Gamma-Gamma: p is huge: each customer's transactions have (nearly) one value")
+    if not converged:
+        out.append("Gamma-Gamma: the fit did not converge")
+    return out
+
+
+def _gamma_gamma_objective(
+    x: FloatArray, m: FloatArray, penalizer: float
+) -> Callable[[FloatArray], tuple[float, FloatArray]]:
+    """Mean negative Gamma-Gamma log-likelihood and its exact gradient in log-parameters.
+
+    ℓ = lnΓ(px+q) − lnΓ(px) − lnΓ(q) + q ln γ + (px−1) ln m + px ln x − (px+q) ln(γ+mx)
+    (Fader & Hardie 2013). The gamma functions depend on the integer x only, so they are
+    evaluated once per distinct x; per customer only ln(γ + mx) remains.
+    """
+    n = len(x)
+    ux, inv = np.unique(x, return_inverse=True)
+    count = np.bincount(inv).astype(np.float64)
+    spend = m * x
+    log_m = np.log(m)
+    const = float((x * log_m).sum() + (x * np.log(x)).sum())  # Σ x ln m + Σ x ln x
+    sum_log_m = float(log_m.sum())
+
+    def objective(log_params: FloatArray) -> tuple[float, FloatArray]:
+        p, q, gamma = np.exp(log_params)
+        px = p * ux
+        log_g = np.log(gamma + spend)
+        sum_xl = float((x * log_g).sum())
+        sum_l = float(log_g.sum())
+        ll = (
+            float((count * (gammaln(px + q) - gammaln(px))).sum())
+            - n * gammaln(q)
+            + n * q * np.log(gamma)
+            + p * const
+            - sum_log_m
+            - p * sum_xl
+            - q * sum_l
+        )
+        d_pq = digamma(px + q)
+        g_p = float((count * ux * (d_pq - digamma(px))).sum()) + const - sum_xl
+        g_q = float((count * d_pq).sum()) - n * digamma(q) + n * np.log(gamma) - sum_l
+        g_gamma = n * q / gamma - float(((p * x + q) / (gamma + spend)).sum())
+        prm = np.array([p, q, gamma])
+        grad = np.array([g_p, g_q, g_gamma]) * prm
+        value = -float(ll) / n + penalizer * float(np.sum(prm**2))
+        return value, -grad / n + penalizer * 2 * prm**2
+
+    return objective
+
+
 class GammaGammaModel:
     """Gamma-Gamma model of the average value of a customer's transactions.
 
     Fit it on customers with at least one repeat transaction and a positive average value.
+    The fit maximises the likelihood with its exact gradient (L-BFGS-B, bounded in log
+    space like BG/NBD), on values scaled to a mean of 1; ``warnings_`` says when the data
+    show no heterogeneity or a parameter ran to the bound.
     """
 
     def __init__(self, penalizer: float = 0.0) -> None:
@@ -238,25 +368,26 @@ class GammaGammaModel:
 
     def fit(self, frequency: ArrayLike, monetary_value: ArrayLike) -> GammaGammaModel:
         x, m = _arrays(frequency, monetary_value)
-        if np.any(x <= 0) or np.any(m <= 0):
+        if len(x) == 0 or np.any(x <= 0) or np.any(~(m > 0)) or not np.all(np.isfinite(m)):
             raise ValueError("Gamma-Gamma needs frequency > 0 and monetary value > 0")
+        order = np.lexsort((m, x))  # one summation order whatever the order of the rows
+        x, m = x[order], m[order]
         scale = 1.0 / float(np.mean(m))
-
-        def objective(log_params: FloatArray) -> float:
-            prm = np.exp(log_params)
-            ll = gamma_gamma_log_likelihood(prm, x, m * scale).sum()
-            return float(-ll / len(x) + self.penalizer * np.sum(prm**2))
-
-        result = minimize(
-            objective,
-            np.zeros(3),
-            method="Nelder-Mead",
-            options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 20000},
-        )
-        result = minimize(objective, result.x, method="BFGS")
+        objective = _gamma_gamma_objective(x, m * scale, self.penalizer)
+        with np.errstate(all="ignore"):
+            result = minimize(
+                objective,
+                np.zeros(3),
+                jac=True,
+                method="L-BFGS-B",
+                bounds=[(-LOG_BOUND, LOG_BOUND)] * 3,
+                options={"gtol": 1e-10, "ftol": 1e-15, "maxiter": 2000},
+            )
         p, q, gamma = np.exp(result.x)
         self.params_ = {"p": p, "q": q, "gamma": gamma / scale}
         self.log_likelihood_ = float(gamma_gamma_log_likelihood([p, q, gamma / scale], x, m).sum())
+        self.converged_ = _converged(result)
+        self.warnings_ = gamma_gamma_warnings(result.x, converged=self.converged_)
         return self
 
     def expected_average_value(self, frequency: ArrayLike, monetary_value: ArrayLike) -> FloatArray:
@@ -355,6 +486,8 @@ def summarise_transactions(
         }
     )
     daily = log.groupby(["customer", "day"], sort=True)["amount"].sum().reset_index()
+    # Rounded so the day's total does not depend on the order its rows were added in.
+    daily["amount"] = daily["amount"].round(6)
     last_day = daily["day"].max()
     cal_end = pd.Timestamp(calibration_end) if calibration_end else last_day
     cal = daily[daily["day"] <= cal_end]
@@ -394,18 +527,26 @@ HOLDOUT_TOP_FREQUENCY = 7  # the hold-out check groups customers with this many 
 
 @dataclass
 class ClvFit:
-    """BG/NBD and Gamma-Gamma fitted on a summarised transaction log (see :func:`fit_clv`)."""
+    """BG/NBD and Gamma-Gamma fitted on a summarised transaction log (see :func:`fit_clv`).
+
+    ``gamma_gamma`` is None when fewer than two repeat buyers have a positive average value;
+    ``left_out`` counts the repeat buyers Gamma-Gamma did not learn from, by reason.
+    """
 
     summary: TransactionSummary
     bgnbd: BetaGeoModel
-    gamma_gamma: GammaGammaModel
-    repeat_buyers: int  # the customers Gamma-Gamma learns from (one repeat day or more)
+    gamma_gamma: GammaGammaModel | None
+    repeat_buyers: int  # customers with one repeat day or more
+    value_customers: int = 0  # the repeat buyers Gamma-Gamma learns from
+    left_out: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     def holdout(self) -> dict[str, Any] | None:
         """Predicted and actual repeat transactions after the calibration end.
 
-        In total and as means by calibration-period frequency (0, 1, …, 7+), as in Fader,
-        Hardie & Lee (2005, fig. 3); ``None`` without a hold-out period.
+        In total and by calibration-period frequency (0, 1, …, 7+), as in Fader, Hardie &
+        Lee (2005, fig. 3): means per customer, and the error of the prediction as a
+        percentage of the actual count; ``None`` without a hold-out period.
         """
         summary = self.summary
         if summary.holdout_weeks <= 0:
@@ -422,24 +563,29 @@ class ClvFit:
                 "predicted": predicted,
             }
         ).groupby("group")
+        actual = float(f["holdout_frequency"].sum())
         return {
             "weeks": summary.holdout_weeks,
             "end": summary.observation_end.isoformat(),
-            "actual": float(f["holdout_frequency"].sum()),
+            "actual": actual,
             "predicted": float(predicted.sum()),
+            "error_pct": _error_pct(float(predicted.sum()), actual),
             "by_frequency": [
                 {
                     "frequency": f"{g}+" if g == top else str(g),
                     "customers": int(len(rows)),
                     "actual": float(rows["actual"].mean()),
                     "predicted": float(rows["predicted"].mean()),
+                    "error_pct": _error_pct(
+                        float(rows["predicted"].sum()), float(rows["actual"].sum())
+                    ),
                 }
                 for g, rows in by
             ],
         }
 
     def to_dict(self) -> dict[str, Any]:
-        """The fitted parameters (and the hold-out check), plain values ready for JSON."""
+        """The fitted parameters, warnings and the hold-out check, plain values for JSON."""
         bg, gg = self.bgnbd, self.gamma_gamma
         out: dict[str, Any] = {
             "customers": len(self.summary.frame),
@@ -447,19 +593,56 @@ class ClvFit:
             "bgnbd": {
                 **{k: float(v) for k, v in bg.params_.items()},
                 "log_likelihood": bg.log_likelihood_,
+                "degenerate": bool(bg.warnings_),
             },
-            "gamma_gamma": {k: float(v) for k, v in gg.params_.items()},
+            "gamma_gamma": None,
+            "repeat_buyers": self.repeat_buyers,
+            "value_customers": self.value_customers,
+            "left_out": dict(self.left_out),
+            "warnings": list(self.warnings),
         }
+        if gg is not None:
+            out["gamma_gamma"] = {
+                **{k: float(v) for k, v in gg.params_.items()},
+                "log_likelihood": gg.log_likelihood_,
+                "degenerate": bool(gg.warnings_),
+            }
         holdout = self.holdout()
         if holdout is not None:
             out["holdout"] = holdout
         return out
 
 
+def _error_pct(predicted: float, actual: float) -> float | None:
+    return 100.0 * (predicted - actual) / actual if actual > 0 else None
+
+
 def fit_clv(summary: TransactionSummary) -> ClvFit:
-    """BG/NBD on every customer of ``summary``, Gamma-Gamma on its repeat buyers."""
+    """BG/NBD on every customer of ``summary``, Gamma-Gamma on its repeat buyers.
+
+    Gamma-Gamma models positive values: repeat buyers whose average repeat value is zero or
+    negative (refunds, zero-value entries) are left out and counted.
+    """
     f = summary.frame
     bg = BetaGeoModel().fit(f["frequency"], f["recency"], f["T"])
     repeaters = f[f["frequency"] > 0]
-    gg = GammaGammaModel().fit(repeaters["frequency"], repeaters["monetary"])
-    return ClvFit(summary=summary, bgnbd=bg, gamma_gamma=gg, repeat_buyers=len(repeaters))
+    valued = repeaters[repeaters["monetary"] > 0]
+    left_out = {"non-positive average value": int(len(repeaters) - len(valued))}
+    warnings = list(bg.warnings_)
+    gg: GammaGammaModel | None = None
+    if len(valued) >= 2:
+        gg = GammaGammaModel().fit(valued["frequency"], valued["monetary"])
+        warnings += gg.warnings_
+    else:
+        warnings.append(
+            f"Gamma-Gamma not fitted: {len(valued)} repeat buyers with a positive average value"
+        )
+    return ClvFit(
+        summary=summary,
+        bgnbd=bg,
+        gamma_gamma=gg,
+        repeat_buyers=len(repeaters),
+        value_customers=len(valued),
+        left_out=left_out,
+        warnings=warnings,
+    )

@@ -46,9 +46,19 @@ def read_table(path: str) -> pd.DataFrame:
 
 
 def churn_table(
-    table: pd.DataFrame, *, name: str, label: str, id_column: str | None
-) -> tuple[pd.DataFrame, NDArray[np.int64]]:
-    """The features (every column but the label and the id) and the 0/1 label of a table."""
+    table: pd.DataFrame,
+    *,
+    name: str,
+    label: str,
+    id_column: str | None,
+    positive: str | None = None,
+) -> tuple[pd.DataFrame, NDArray[np.int64], pd.Series | None]:
+    """The features (every column but the label and the id), the 0/1 label and the ids.
+
+    With ``positive`` the label is 1 where the label column reads that value.
+    """
+    if table.empty:
+        raise TableError(f"{name}: the file has a header but no rows")
     for role, column in (("label", label), ("id", id_column)):
         if column is not None and column not in table.columns:
             shown = ", ".join(map(str, table.columns[:20]))
@@ -56,19 +66,33 @@ def churn_table(
     if id_column == label:
         raise TableError(f"{name}: the label and the id are the same column {label!r}")
     try:
-        y = coerce_label(table[label])
+        y = coerce_label(table[label], positive=positive)
     except ValueError as exc:
-        raise TableError(f"{name}: column {label!r}: {exc}") from exc
+        hint = "" if positive is not None else " (name the positive class with --positive)"
+        raise TableError(f"{name}: column {label!r}: {exc}{hint}") from exc
     features = table.drop(columns=[c for c in (label, id_column) if c is not None])
     if features.shape[1] == 0:
         raise TableError(f"{name}: no feature columns besides {label!r}")
-    return features, y
+    ids = table[id_column] if id_column is not None else None
+    if ids is not None and ids.isna().any():
+        row = int(np.flatnonzero(ids.isna().to_numpy())[0])
+        raise TableError(f"{name}: row {row + 1}: no customer id in column {id_column!r}")
+    return features, y, ids
 
 
 def churn_evaluate(
-    features: pd.DataFrame, y: NDArray[np.int64], *, name: str, label: str, folds: int
+    features: pd.DataFrame,
+    y: NDArray[np.int64],
+    *,
+    name: str,
+    label: str,
+    folds: int,
+    ids: pd.Series | None = None,
 ) -> EvaluationReport:
-    """Cross-validate the churn model on a table from :func:`churn_table` (``folds`` ≥ 2)."""
+    """Cross-validate the churn model and its baselines on a table from :func:`churn_table`.
+
+    Folds come from the customer ids when there are some (``folds`` ≥ 2).
+    """
     if len(features) < folds:
         raise TableError(
             f"{name}: {len(features)} rows are fewer than the {folds} cross-validation folds"
@@ -79,9 +103,9 @@ def churn_evaluate(
             "the model needs customers who left and customers who stayed"
         )
     try:
-        return evaluate(features, y, folds=folds)
+        return evaluate(features, y, folds=folds, ids=ids)
     except ValueError as exc:
-        raise TableError(f"{name}: column {label!r}: {exc}") from exc
+        raise TableError(f"{name}: {exc}") from exc
 
 
 # -- CLV --------------------------------------------------------------------------------------
@@ -118,7 +142,10 @@ def clv_log_fit(
             f"{name}: {len(f)} customers with {(f['frequency'] > 0).sum()} repeat "
             "buyers are too few to fit BG/NBD"
         )
-    return fit_clv(summary)
+    try:
+        return fit_clv(summary)
+    except ValueError as exc:
+        raise TableError(f"{name}: {exc}") from exc
 
 
 def read_log(path: str) -> pd.DataFrame:

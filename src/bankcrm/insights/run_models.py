@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from bankcrm.analytics.churn import ChurnModel, Reason
-from bankcrm.analytics.churn_evaluation import holdout_metrics, rfm_baseline
+from bankcrm.analytics.churn_evaluation import baseline_metrics, holdout_metrics, rfm_baseline
 from bankcrm.analytics.churn_reasons import explain
 from bankcrm.analytics.clv import BetaGeoModel, bank_clv
 from bankcrm.analytics.lifecycle import lifecycle_stages
@@ -84,6 +84,7 @@ def churn_scores(
     metrics["base_rate"] = base_rate
     metrics["scoring_train_as_of"] = cutoff.isoformat()
     metrics["scoring_train_customers"] = len(xs)
+    metrics["scoring_chosen"] = model.chosen_
     # Reasons for customers at above-average risk: why an RM should call.
     flagged = now.index[probability.to_numpy() >= base_rate]
     reasons = _reasons(model, now, flagged, cfg.reasons_top)
@@ -117,6 +118,13 @@ def _churn_holdout(
         "train_customers": len(xs),
         **holdout_metrics(y_test, p, p_base, model=model),
     }
+    # The plain models on the same split, on the same features, with their defaults.
+    metrics["baselines"] = [
+        {**b, "auc_difference": metrics["auc"] - b["auc"]}
+        for b in baseline_metrics(
+            xs[CHURN_FEATURES], ys, x_test[CHURN_FEATURES], y_test, random_state=cfg.seed
+        )
+    ]
     return metrics, pd.DataFrame({"label": y_test, "probability": p}, index=x_test.index)
 
 
@@ -144,8 +152,9 @@ def _fittable(y: np.ndarray) -> bool:
 
 
 def _model(rows: int, cfg: RunSettings) -> ChurnModel:
-    # Isotonic calibration wants plenty of customers; sigmoid is steadier below a thousand.
-    return ChurnModel(calibration="isotonic" if rows >= 1000 else "sigmoid", random_state=cfg.seed)
+    # The portfolio learner of `bankcrm analytics evaluate-churn`; its calibration is
+    # isotonic where a fold holds enough customers and sigmoid below ("auto").
+    return ChurnModel(random_state=cfg.seed)
 
 
 def _reasons(
@@ -286,6 +295,7 @@ def clv_scores(
             "log_likelihood": bg.log_likelihood_,
             "customers": int(active.sum()),
             "time_unit": "weeks",
+            "warnings": bg.warnings_,
         }
     bal = balances.reindex(now.index).fillna(0.0)
     # Churn risk over the horizon as a monthly survival rate; the training base rate where

@@ -94,7 +94,7 @@ def run_detail_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         figs["importance"] = bar_chart(
             [t["feature"] for t in top][::-1],
             [t["importance"] for t in top][::-1],
-            title=_("Feature importance (gain)"),
+            title=_("Feature importance (mean contribution to the log-odds)"),
             horizontal=True,
             money=False,
         )
