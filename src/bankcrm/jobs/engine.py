@@ -26,7 +26,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from bankcrm.jobs.locks import job_lock, lock_is_held
+from bankcrm.jobs.locks import job_lock
 from bankcrm.jobs.models import JobRun, JobState
 
 logger = logging.getLogger(__name__)
@@ -72,19 +72,26 @@ class JobTask(Task):
         return self.kind or self.name.rsplit(".", 1)[-1]
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # The lock first: only the attempt that holds it touches the run's row, so a second
+        # delivery while the first attempt still runs (or its dead session still holds the
+        # lock) neither counts nor overwrites anything.
+        with contextlib.ExitStack() as held:
+            try:
+                taken = held.enter_context(job_lock(self.job_key(kwargs)))
+                job = _job_begin(self, kwargs) if taken else None
+            except TRANSIENT as exc:
+                _reset_connection()
+                raise self._again(exc) from exc
+            if not taken:
+                return self._busy(kwargs)
+            if job is None:  # this run has already succeeded: a redelivery does nothing
+                return None
+            return self._execute(job, args, kwargs)
+
+    def _execute(self, job: JobRun, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         try:
-            job = _job_begin(self, kwargs)
-        except TRANSIENT as exc:
-            _reset_connection()
-            raise self._again(exc) from exc
-        if job is None:  # this run has already succeeded: a redelivery does nothing
-            return None
-        try:
-            with job_lock(job.key) as taken:
-                if not taken:
-                    return self._busy(job)
-                with _current_job(job):
-                    result = self.run(*args, **kwargs)
+            with _current_job(job):
+                result = self.run(*args, **kwargs)
         except Retry:
             raise
         except TRANSIENT as exc:
@@ -104,16 +111,20 @@ class JobTask(Task):
             max_retries=int(settings.BANKCRM_JOB_MAX_RETRIES),
         )
 
-    def _busy(self, job: JobRun) -> None:
+    def _busy(self, kwargs: dict[str, Any]) -> None:
         if self.busy == "skip":
+            job = _job_row(self, kwargs)
+            if job.pk is None:
+                job.save()
             _job_end(
                 job,
                 JobState.SKIPPED,
                 error=_("The same job was already running; this one did nothing."),
             )
             return None
-        # A second delivery while the first still runs (its row stays "running"): try later;
-        # once the first has succeeded, the later try finds the row done and does nothing.
+        # Work that must happen, while the same work runs elsewhere (or a dead worker's session
+        # still holds the lock): try later; once that has succeeded, the later try finds the
+        # row done and does nothing.
         raise self.retry(countdown=BUSY_RETRY_SECONDS, max_retries=None)
 
     def _retry_or_fail(self, job: JobRun, exc: BaseException) -> Any:
@@ -153,8 +164,8 @@ def job_progress(**progress: Any) -> None:
         JobRun.objects.filter(pk=job.pk).update(progress=progress)
 
 
-def _job_begin(task: JobTask, kwargs: dict[str, Any]) -> JobRun | None:
-    """Find (or, for a scheduled task, create) the run and count this attempt."""
+def _job_row(task: JobTask, kwargs: dict[str, Any]) -> JobRun:
+    """The run of this task id (or, for a scheduled task, a new unsaved one)."""
     task_id = task.request.id
     job = JobRun.objects.filter(task_id=task_id).first() if task_id else None
     if job is None:
@@ -167,11 +178,16 @@ def _job_begin(task: JobTask, kwargs: dict[str, Any]) -> JobRun | None:
         )
         if task_id:
             job.task_id = task_id
-    elif job.state == JobState.SUCCEEDED:
+    return job
+
+
+def _job_begin(task: JobTask, kwargs: dict[str, Any]) -> JobRun | None:
+    """Count this attempt on the run's row (the caller holds the run's lock); None when the
+    run has already succeeded."""
+    job = _job_row(task, kwargs)
+    if job.state == JobState.SUCCEEDED:
         logger.info("job %s (%s) already succeeded: nothing to do", job.pk, job.key)
         return None
-    elif job.state == JobState.RUNNING and lock_is_held(job.key):
-        return job  # delivered again while an attempt still runs: the lock decides
     job.state = JobState.RUNNING
     job.started_at = timezone.now()
     job.finished_at = None
