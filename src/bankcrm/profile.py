@@ -10,10 +10,18 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+
 from bankcrm.banking import selectors as banking
 from bankcrm.banking.models import Account, Transaction
+from bankcrm.core import ratelimit
+from bankcrm.core.audit import AuditAction, audit_record
+from bankcrm.core.crypto import blind_index
 from bankcrm.core.models import User
 from bankcrm.core.pagination import Page
+from bankcrm.core.roles import CAN_REVEAL_PII, has_role
 from bankcrm.customers import selectors as customers
 from bankcrm.customers.models import (
     Customer,
@@ -82,12 +90,82 @@ def customer_profile(
     )
 
 
+class IdentifierSearchRefused(PermissionDenied):
+    """A search by a whole identifier, or by more of an ID than its last 4 characters, from a
+    role that may not reveal identifiers. Raised before the database is asked, so the answer is
+    the same whether or not such a customer exists."""
+
+
+class IdentifierSearchThrottled(Exception):
+    """Too many identifier searches by one user within the window."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(retry_after)
+        self.retry_after = retry_after
+
+
+def identifier_search_guard(*, user: User, q: str) -> str:
+    """The search rule for identifiers, in one place (pages and API both pass here): every
+    search by any part of an identifier counts against the user's limit
+    (``BANKCRM_ID_SEARCH_LIMIT`` per ``BANKCRM_ID_SEARCH_WINDOW`` seconds); one that finds a
+    customer by more than their mask shows (`REVEALING_SEARCHES`) needs a role that may reveal.
+    Returns the query's kind."""
+    kind, _value = customers.search_term(q)
+    if kind not in customers.IDENTIFIER_SEARCHES:
+        return kind
+    retry = ratelimit.hit(
+        f"id-search:{user.pk}",
+        limit=settings.BANKCRM_ID_SEARCH_LIMIT,
+        window=settings.BANKCRM_ID_SEARCH_WINDOW,
+    )
+    if retry is not None:
+        raise IdentifierSearchThrottled(retry)
+    if kind in customers.REVEALING_SEARCHES and not has_role(user, CAN_REVEAL_PII):
+        raise IdentifierSearchRefused(
+            _(
+                "Searching by a whole mobile or ID number, or by more of an ID than its last 4 "
+                "characters, needs a role that may reveal identifiers."
+            )
+        )
+    return kind
+
+
+def _audit_identifier_search(*, user: User, q: str, kind: str, page: Page, reason: str) -> None:
+    """A revealing search is recorded like a reveal: who, what by its keyed hash (under its own
+    purpose, so it cannot be matched against the stored hashes), why, and each customer found."""
+    _kind, value = customers.search_term(q)
+    changes = {"search": kind, "hash": blind_index(value, f"search:{kind}")}
+    purpose = reason.strip() or "identifier search"
+    found = [c.pk for c in page.items] or [None]
+    for customer_id in found:
+        audit_record(
+            actor=user,
+            action=AuditAction.REVEAL,
+            object_type="customers.customer",
+            object_id=str(customer_id or ""),
+            customer_id=customer_id,
+            changes=changes,
+            purpose=purpose,
+        )
+
+
 def customer_search(
-    *, user: User, filters: CustomerFilters, cursor: str | None = None, size: int = 25
+    *,
+    user: User,
+    filters: CustomerFilters,
+    cursor: str | None = None,
+    size: int = 25,
+    reason: str = "",
 ) -> Page:
-    """A page of customers in scope matching the filters, those on scores included."""
+    """A page of customers in scope matching the filters, those on scores included. A search
+    by an identifier passes `identifier_search_guard` first (it may raise
+    `IdentifierSearchRefused` or `IdentifierSearchThrottled`) and a revealing one is audited."""
+    kind = identifier_search_guard(user=user, q=filters.q) if filters.q.strip() else ""
     also = score_filter_q(filters) if filters.by_scores else None
-    return customers.customer_list(user=user, filters=filters, cursor=cursor, size=size, also=also)
+    page = customers.customer_list(user=user, filters=filters, cursor=cursor, size=size, also=also)
+    if kind in customers.REVEALING_SEARCHES:
+        _audit_identifier_search(user=user, q=filters.q, kind=kind, page=page, reason=reason)
+    return page
 
 
 def _text(v: Any) -> str:

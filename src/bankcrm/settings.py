@@ -205,6 +205,10 @@ LOGGING = {
 # Per API token (or session user): at most this many requests per window, then 429.
 BANKCRM_API_RATE_LIMIT = int(os.environ.get("BANKCRM_API_RATE_LIMIT", "600"))
 BANKCRM_API_RATE_WINDOW = int(os.environ.get("BANKCRM_API_RATE_WINDOW", "60"))
+# Per user: at most this many customer searches by an identifier (a mobile, an ID number or
+# part of one) per window, then the search is refused until the window ends.
+BANKCRM_ID_SEARCH_LIMIT = int(os.environ.get("BANKCRM_ID_SEARCH_LIMIT", "30"))
+BANKCRM_ID_SEARCH_WINDOW = int(os.environ.get("BANKCRM_ID_SEARCH_WINDOW", "600"))
 # Rate-limit counters live in the cache: Redis when BANKCRM_CACHE_URL is set (shared by every
 # worker process), else this process's memory.
 if os.environ.get("BANKCRM_CACHE_URL"):

@@ -34,7 +34,7 @@ from bankcrm.core.roles import CAN_REVEAL_PII
 from bankcrm.customers import services
 from bankcrm.customers.merging import customer_merge
 from bankcrm.customers.models import Customer
-from bankcrm.customers.selectors import customers_visible_to
+from bankcrm.customers.selectors import REVEALING_SEARCHES, customers_visible_to, search_term
 from bankcrm.ingest.models import ImportRun, ImportStatus
 from bankcrm.ingest.services import import_path
 from bankcrm.ingest.specs import KINDS
@@ -487,3 +487,47 @@ def test_an_import_that_changes_a_mobile_keeps_it_masked_in_the_audit_trail(bank
     assert import_path(KINDS["customers"], path, actor=bank.admin).updated == 1
     event = AuditEvent.objects.get(action=AuditAction.UPDATE, customer_id=c.pk)
     assert event.changes["mobile"] == [c.mobile[:3] + "****" + c.mobile[-4:], "139****0000"]
+
+
+# --- identifier searches ------------------------------------------------------------------
+
+
+def test_identifier_searches_find_customers_only_for_revealers_and_are_audited(swept, settings):
+    """Every role searches every customer by whole mobile, whole ID and an ID's last 8, on the
+    page (full and HTMX) and in the API. Revealers find the customers in their scope, each
+    search audited like a reveal; the others find no one and see no identifier, whether or not
+    the customer exists, and nothing is audited for them."""
+    settings.BANKCRM_ID_SEARCH_LIMIT = 1000  # the limit has its own test
+    problems, n = [], 0
+    for role in ROLES:
+        user = swept.bank.user(role)
+        web, api = _clients(swept, role)
+        for c in swept.customers:
+            visible = customers_visible_to(user).filter(pk=c.pk).exists()
+            queries = {c.mobile, c.id_number, c.id_number[-8:]}
+            for q in sorted(q for q in queries if search_term(q)[0] in REVEALING_SEARCHES):
+                for kind, client, url, headers in (
+                    ("page", web, "/customers/", {}),
+                    ("htmx", web, "/customers/", {"HTTP_HX_REQUEST": "true"}),
+                    ("api", api, "/api/v1/customers", {}),
+                ):
+                    reveals = AuditEvent.objects.filter(action=AuditAction.REVEAL)
+                    before = reveals.count()
+                    response = client.get(url, {"q": q}, **headers)
+                    n += 1
+                    # The full page shows what was typed (the search box, the language form's
+                    # return address): an echo, not a leak. Partials and the API do not.
+                    text = text_of(response)
+                    text = text.replace(q, "") if kind == "page" else text
+                    shown = leaks_in(text, swept.known)
+                    hit = c.customer_no in text
+                    where = f"{role} {kind} search {q[:3]}… for {c.customer_no}"
+                    if role in CAN_REVEAL_PII:
+                        ok = hit == visible and reveals.count() > before
+                    else:
+                        ok = not hit and not shown and reveals.count() == before
+                    if not ok:
+                        problems.append(f"{where}: {response.status_code} hit={hit} {shown}")
+    print(f"\nidentifier searches: {n} requests as {len(ROLES)} roles")
+    assert n > 300
+    assert not problems, "\n".join(problems)

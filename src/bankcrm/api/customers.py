@@ -28,7 +28,12 @@ AUM_LIMIT = Decimal(10**16)
 
 
 class CustomerQuery(Schema):
-    q: s.Text = ""
+    q: s.Text = Field(
+        "",
+        description="name, customer number, last 4 of an ID; a whole mobile or ID number, or "
+        "more of an ID, only for roles that may reveal (audited, rate-limited per user)",
+    )
+    reason: s.Text = Field("", description="why an identifier search is made (audited)")
     branch: s.DbInt | None = None
     rm: s.DbInt | None = None
     status: s.Text = ""
@@ -54,7 +59,7 @@ class CustomerQuery(Schema):
     limit: int = 50
 
 
-@router.get("/customers", response=s.responses({200: s.CustomerPage}))
+@router.get("/customers", response=s.responses({200: s.CustomerPage}, 403, 429))
 def list_customers(request: AuthenticatedRequest, query: Query[CustomerQuery]) -> dict[str, Any]:
     """Search customers in your scope; follow `next_cursor` for the next page."""
     page = customer_search(
@@ -62,6 +67,7 @@ def list_customers(request: AuthenticatedRequest, query: Query[CustomerQuery]) -
         filters=customer_filters(query.dict()),
         cursor=query.cursor,
         size=max(1, min(query.limit, 200)),
+        reason=query.reason,
     )
     return {"items": page.items, "next_cursor": page.next_cursor}
 

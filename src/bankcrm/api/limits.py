@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import math
-import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
+from bankcrm.core import ratelimit
 from bankcrm.core.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
@@ -60,20 +58,9 @@ class ApiGuardMiddleware:
 
     def _rate_limited(self, caller: str) -> HttpResponse | None:
         limit, window = settings.BANKCRM_API_RATE_LIMIT, settings.BANKCRM_API_RATE_WINDOW
-        if limit <= 0:
+        retry = ratelimit.hit(f"api:{caller}", limit=limit, window=window)
+        if retry is None:
             return None
-        now = time.time()
-        slot = int(now // window)
-        name = f"api-rate:{caller}:{slot}"
-        cache.add(name, 0, timeout=window + 1)
-        try:
-            count = cache.incr(name)
-        except ValueError:  # expired between add and incr
-            cache.set(name, 1, timeout=window + 1)
-            count = 1
-        if count <= limit:
-            return None
-        retry = max(1, math.ceil((slot + 1) * window - now))
         response = JsonResponse(
             {
                 "detail": _(

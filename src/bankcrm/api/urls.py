@@ -14,6 +14,7 @@ from ninja.errors import ValidationError as SchemaValidationError
 
 from bankcrm.api import analytics, customers, imports, kpis
 from bankcrm.api.auth import api_auth
+from bankcrm.profile import IdentifierSearchThrottled
 
 api = NinjaAPI(
     title="Bank CRM API",
@@ -93,6 +94,20 @@ def _schema_error(request: HttpRequest, exc: SchemaValidationError) -> HttpRespo
     return api.create_response(
         request, {"detail": _("The request is not valid."), "errors": errors}, status=422
     )
+
+
+@api.exception_handler(IdentifierSearchThrottled)
+def _throttled(request: HttpRequest, exc: IdentifierSearchThrottled) -> HttpResponse:
+    response = api.create_response(
+        request,
+        {
+            "detail": _("Too many searches by mobile or ID number: try again in %(n)d seconds.")
+            % {"n": exc.retry_after}
+        },
+        status=429,
+    )
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(PermissionDenied)

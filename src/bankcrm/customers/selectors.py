@@ -97,22 +97,57 @@ def _ids_ending(base: QuerySet[Customer], tail: str) -> list[int]:
 ENDING_CANDIDATES = 5_000
 
 
-def _search_q(q: str, base: QuerySet[Customer] | None = None) -> Q:
-    """Interpret a free-text query: mobile, customer number, ID last digits or a name."""
+class SearchKind:
+    """What a free-text query searches by. The identifier kinds are what the customer read
+    model's search rule (``bankcrm.profile``) guards."""
+
+    MOBILE = "mobile"  # a whole mobile number
+    ID_NUMBER = "id_number"  # a whole resident ID
+    ID_ENDING = "id_ending"  # more of an ID than its last 4 characters
+    ID_LAST4 = "id_last4"  # the last 4 characters of an ID, as every mask shows them
+    CUSTOMER_NO = "customer_no"
+    NAME = "name"
+
+
+# Searches that find a customer by more of an identifier than its mask shows.
+REVEALING_SEARCHES = frozenset({SearchKind.MOBILE, SearchKind.ID_NUMBER, SearchKind.ID_ENDING})
+# Searches by any part of an identifier (rate-limited per user).
+IDENTIFIER_SEARCHES = REVEALING_SEARCHES | {SearchKind.ID_LAST4}
+
+
+def search_term(q: str) -> tuple[str, str]:
+    """A free-text query's kind (`SearchKind`) and its normalised value."""
     q = q.strip()
     digits = re.sub(r"[\s\-]", "", q)
     if digits.startswith("+86"):
         digits = digits[3:]
     if re.fullmatch(r"1\d{10}", digits):
-        return Q(mobile_hash=blind_index(digits, "mobile"))
+        return SearchKind.MOBILE, digits
     if _CUSTOMER_NO_RE.match(q):
-        return Q(customer_no=q.upper())
+        return SearchKind.CUSTOMER_NO, q.upper()
     if re.fullmatch(r"\d{3}[\dXx]", q):
-        return Q(id_last4=q.upper())
+        return SearchKind.ID_LAST4, q.upper()
     if re.fullmatch(r"\d{17}[\dXx]", q):  # a whole resident ID
-        return Q(id_number_hash=blind_index(q, "id_number"))
+        return SearchKind.ID_NUMBER, q.upper()
     if re.fullmatch(r"\d{5,16}[\dXx]", q):
-        return Q(pk__in=_ids_ending(Customer.objects.all() if base is None else base, q.upper()))
+        return SearchKind.ID_ENDING, q.upper()
+    return SearchKind.NAME, q
+
+
+def _search_q(q: str, base: QuerySet[Customer] | None = None) -> Q:
+    """Interpret a free-text query: mobile, customer number, ID last digits or a name."""
+    kind, value = search_term(q)
+    if kind == SearchKind.MOBILE:
+        return Q(mobile_hash=blind_index(value, "mobile"))
+    if kind == SearchKind.CUSTOMER_NO:
+        return Q(customer_no=value)
+    if kind == SearchKind.ID_LAST4:
+        return Q(id_last4=value)
+    if kind == SearchKind.ID_NUMBER:
+        return Q(id_number_hash=blind_index(value, "id_number"))
+    if kind == SearchKind.ID_ENDING:
+        return Q(pk__in=_ids_ending(Customer.objects.all() if base is None else base, value))
+    q = value
     # A name: prefix match on short queries (indexed), any-part match from 3 characters
     # (trigram-indexed on PostgreSQL).
     if len(q) < 3:

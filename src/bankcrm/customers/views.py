@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from bankcrm.banking.models import Channel
 from bankcrm.core.concurrency import ConcurrentEdit
+from bankcrm.core.pagination import Page
 from bankcrm.core.permissions import AuthenticatedRequest, role_required
 from bankcrm.core.pii import mask_field
 from bankcrm.core.roles import CAN_EDIT_CUSTOMERS, CAN_LOG_INTERACTIONS, CAN_REVEAL_PII, has_role
@@ -31,7 +32,13 @@ from bankcrm.customers.models import (
 )
 from bankcrm.insights.labels import CHURN_BANDS, LIFE_STAGES, SEGMENTS, STAGES
 from bankcrm.interactions.forms import InteractionForm, TaskForm
-from bankcrm.profile import customer_filters, customer_profile, customer_search
+from bankcrm.profile import (
+    IdentifierSearchRefused,
+    IdentifierSearchThrottled,
+    customer_filters,
+    customer_profile,
+    customer_search,
+)
 from bankcrm.web.charts import line_chart, pie_chart
 
 MAX_RM_CHOICES = 200
@@ -41,12 +48,30 @@ MAX_RM_CHOICES = 200
 @require_safe
 def customer_list_view(request: AuthenticatedRequest) -> HttpResponse:
     filters = customer_filters(request.GET)
-    page = customer_search(
-        user=request.user, filters=filters, cursor=request.GET.get("cursor") or None
-    )
+    # A refused or throttled search answers 200 with a notice, so HTMX shows it in place.
+    notice = ""
+    try:
+        page = customer_search(
+            user=request.user,
+            filters=filters,
+            cursor=request.GET.get("cursor") or None,
+            reason=request.GET.get("reason", "")[:200],
+        )
+    except IdentifierSearchRefused as refused:
+        page, notice = Page(items=[], next_cursor=None), str(refused)
+    except IdentifierSearchThrottled as throttled:
+        page = Page(items=[], next_cursor=None)
+        notice = _("Too many searches by mobile or ID number: try again in %(n)d seconds.") % {
+            "n": throttled.retry_after
+        }
     query = request.GET.copy()
     query.pop("cursor", None)
-    context: dict[str, Any] = {"page": page, "filters": filters, "query": query.urlencode()}
+    context: dict[str, Any] = {
+        "page": page,
+        "filters": filters,
+        "query": query.urlencode(),
+        "search_notice": notice,
+    }
     htmx = getattr(request, "htmx", False)
     if htmx and request.GET.get("cursor"):
         return render(request, "customers/_rows.html", context)
@@ -79,6 +104,8 @@ def customer_list_view(request: AuthenticatedRequest) -> HttpResponse:
             ("-onboarded_on", _("Newest first")),
         ],
         can_create=has_role(request.user, CAN_EDIT_CUSTOMERS),
+        can_reveal=has_role(request.user, CAN_REVEAL_PII),
+        reason=request.GET.get("reason", "")[:200],
     )
     return render(request, "customers/list.html", context)
 
