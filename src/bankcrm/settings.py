@@ -149,6 +149,12 @@ CSRF_COOKIE_HTTPONLY = True  # pages carry the token (HTMX sends it from hx-head
 # lock time locks further attempts until the lock time has passed since the last failure.
 BANKCRM_LOGIN_MAX_FAILURES = int(os.environ.get("BANKCRM_LOGIN_MAX_FAILURES", "5"))
 BANKCRM_LOGIN_MAX_FAILURES_PER_IP = int(os.environ.get("BANKCRM_LOGIN_MAX_FAILURES_PER_IP", "20"))
+# Addresses or networks of the reverse proxies in front of the site ("10.0.0.1,10.1.0.0/16"):
+# from them the client's address is read from X-Forwarded-For. Empty: REMOTE_ADDR is the client.
+BANKCRM_TRUSTED_PROXIES = os.environ.get("BANKCRM_TRUSTED_PROXIES", "")
+# Past the per-address count an address is slowed (2, 4, 8 … seconds between attempts, at most
+# this), never locked: everyone behind one proxy would be locked with it.
+BANKCRM_LOGIN_MAX_DELAY_SECONDS = int(os.environ.get("BANKCRM_LOGIN_MAX_DELAY_SECONDS", "60"))
 # Roles that must give an authenticator code after the password (others may choose to).
 BANKCRM_2FA_REQUIRED_ROLES = frozenset(
     r.strip()
