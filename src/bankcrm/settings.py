@@ -211,6 +211,8 @@ LOGGING = {
 # Per API token (or session user): at most this many requests per window, then 429.
 BANKCRM_API_RATE_LIMIT = int(os.environ.get("BANKCRM_API_RATE_LIMIT", "600"))
 BANKCRM_API_RATE_WINDOW = int(os.environ.get("BANKCRM_API_RATE_WINDOW", "60"))
+# How long an Idempotency-Key's first response is kept and replayed (hours).
+BANKCRM_IDEMPOTENCY_HOURS = int(os.environ.get("BANKCRM_IDEMPOTENCY_HOURS", "24"))
 # Per user: at most this many customer searches by an identifier (a mobile, an ID number or
 # part of one) per window, then the search is refused until the window ends.
 BANKCRM_ID_SEARCH_LIMIT = int(os.environ.get("BANKCRM_ID_SEARCH_LIMIT", "30"))
