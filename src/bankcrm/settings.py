@@ -250,3 +250,14 @@ BANKCRM_IMPORT_DIR = Path(os.environ.get("BANKCRM_IMPORT_DIR", VAR_DIR / "import
 # (tests, or a deployment that prefers the request to wait).
 BANKCRM_JOBS_INLINE = os.environ.get("BANKCRM_JOBS_INLINE", "") == "1"
 BANKCRM_IMPORT_MAX_UPLOAD = int(os.environ.get("BANKCRM_IMPORT_MAX_UPLOAD", str(2 << 30)))
+# What one import may unpack and hold (ingest/reading.py): bytes out of gzip or a Parquet
+# file's data, one CSV line, cells per row, a gzipped Parquet file unpacked to disk.
+BANKCRM_IMPORT_MAX_UNPACKED_BYTES = int(
+    os.environ.get("BANKCRM_IMPORT_MAX_UNPACKED_BYTES", str(8 << 30))
+)
+BANKCRM_IMPORT_MAX_LINE_CHARS = int(os.environ.get("BANKCRM_IMPORT_MAX_LINE_CHARS", str(1 << 20)))
+BANKCRM_IMPORT_MAX_FIELDS = int(os.environ.get("BANKCRM_IMPORT_MAX_FIELDS", "500"))
+BANKCRM_IMPORT_MAX_SPOOL_BYTES = int(os.environ.get("BANKCRM_IMPORT_MAX_SPOOL_BYTES", str(4 << 30)))
+# Uploads larger than Django keeps in memory are written here, not to the system's /tmp.
+BANKCRM_IMPORT_DIR.mkdir(parents=True, exist_ok=True)
+FILE_UPLOAD_TEMP_DIR = str(BANKCRM_IMPORT_DIR)
