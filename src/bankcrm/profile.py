@@ -172,21 +172,39 @@ def _text(v: Any) -> str:
     return v if isinstance(v, str) else ""
 
 
-def _int(v: Any) -> int | None:
+# Ids are 64-bit; AUM has 16 digits before the point. Past them a value is no filter: refused
+# (400) rather than sent to the database, which cannot compare it.
+DB_INT_MAX = 2**63 - 1
+AUM_LIMIT = Decimal(10**16)
+
+
+class FilterError(ValueError):
+    """A filter value that cannot be a filter (an id past 64 bits, NaN, an AUM out of range)."""
+
+
+def _int(v: Any, name: str = "") -> int | None:
     if isinstance(v, int) and not isinstance(v, bool):
-        return v
-    return int(v) if isinstance(v, str) and v.isdigit() else None
+        n: int | None = v
+    else:
+        n = int(v) if isinstance(v, str) and v.isascii() and v.isdigit() else None
+    if n is not None and not 0 <= n <= DB_INT_MAX:
+        raise FilterError(_("%(name)s: not a valid id.") % {"name": name})
+    return n
 
 
-def _decimal(v: Any) -> Decimal | None:
+def _decimal(v: Any, name: str = "") -> Decimal | None:
     if isinstance(v, Decimal):
-        return v
-    if not isinstance(v, str) or not v:
+        d = v
+    elif not isinstance(v, str) or not v:
         return None
-    try:
-        return Decimal(v.replace(",", ""))
-    except InvalidOperation:
-        return None
+    else:
+        try:
+            d = Decimal(v.replace(",", ""))
+        except InvalidOperation:
+            return None
+    if not d.is_finite() or not -AUM_LIMIT < d < AUM_LIMIT:
+        raise FilterError(_("%(name)s: enter an amount under 10^16.") % {"name": name})
+    return d
 
 
 def _choice(v: Any, choices: Any, default: str = "") -> str:
@@ -195,16 +213,17 @@ def _choice(v: Any, choices: Any, default: str = "") -> str:
 
 def customer_filters(params: Mapping[str, Any]) -> CustomerFilters:
     """The customer list's filters from a page's query string or the API's parsed query: one
-    reading for both. Values that are not one of a filter's choices are ignored."""
+    reading for both. Values that are not one of a filter's choices are ignored; an id or an
+    amount the database cannot compare raises `FilterError` (a 400)."""
     return CustomerFilters(
         q=_text(params.get("q"))[:100],
-        branch=_int(params.get("branch")),
-        rm=_int(params.get("rm")),
+        branch=_int(params.get("branch"), "branch"),
+        rm=_int(params.get("rm"), "rm"),
         status=_choice(params.get("status"), CustomerStatus.values),
         risk=_choice(params.get("risk"), RiskLevel.values),
         tier=_choice(params.get("tier"), WealthTier.values),
-        aum_min=_decimal(params.get("aum_min")),
-        aum_max=_decimal(params.get("aum_max")),
+        aum_min=_decimal(params.get("aum_min"), "aum_min"),
+        aum_max=_decimal(params.get("aum_max"), "aum_max"),
         segment=_choice(params.get("segment"), SEGMENTS),
         lifecycle=_choice(params.get("lifecycle"), STAGES),
         life_stage=_choice(params.get("life_stage"), LIFE_STAGES),

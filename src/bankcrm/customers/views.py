@@ -33,6 +33,7 @@ from bankcrm.customers.models import (
 from bankcrm.insights.labels import CHURN_BANDS, LIFE_STAGES, SEGMENTS, STAGES
 from bankcrm.interactions.forms import InteractionForm, TaskForm
 from bankcrm.profile import (
+    FilterError,
     IdentifierSearchRefused,
     IdentifierSearchThrottled,
     customer_filters,
@@ -47,7 +48,10 @@ MAX_RM_CHOICES = 200
 @login_required
 @require_safe
 def customer_list_view(request: AuthenticatedRequest) -> HttpResponse:
-    filters = customer_filters(request.GET)
+    try:
+        filters = customer_filters(request.GET)
+    except FilterError as bad:
+        return render(request, "400.html", {"message": str(bad)}, status=400)
     # A refused or throttled search answers 200 with a notice, so HTMX shows it in place.
     notice = ""
     try:
