@@ -72,7 +72,7 @@ def customer_profile(
     return CustomerProfile(
         customer=customer,
         assignments=customers.rm_assignments(customer=customer),
-        memberships=customers.group_memberships(customer=customer),
+        memberships=customers.group_memberships(customer=customer, user=user),
         consents=customers.customer_consents(customer=customer),
         accounts=held.accounts,
         aum=held.aum,

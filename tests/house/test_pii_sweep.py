@@ -531,3 +531,42 @@ def test_identifier_searches_find_customers_only_for_revealers_and_are_audited(s
     print(f"\nidentifier searches: {n} requests as {len(ROLES)} roles")
     assert n > 300
     assert not problems, "\n".join(problems)
+
+
+# --- relationship-group members -----------------------------------------------------------
+
+
+def test_the_360_names_only_the_group_members_within_the_viewers_scope(bank):
+    """A family group of an RM's customer, another RM's customer of the same branch and a
+    customer of another city: each role's 360 page (and the API's) names the members it may
+    read and counts the others (issue 15, finding 9)."""
+    from bankcrm.customers.models import GroupMembership, RelationshipGroup
+
+    family = RelationshipGroup.objects.create(name="张家", kind="family")
+    for c, role in ((bank.mine, "head"), (bank.other, "member"), (bank.far, "member")):
+        GroupMembership.objects.create(group=family, customer=c, role=role)
+    names = {c.pk: c.name_zh for c in (bank.mine, bank.other, bank.far)}
+    problems = []
+    for role in ROLES:
+        user = bank.user(role)
+        web = Client()
+        web.force_login(user)
+        api = Client(HTTP_AUTHORIZATION=f"Bearer {token_create(user=user, name='sweep')[1]}")
+        page = web.get(reverse("customers:detail", args=[bank.mine.pk]))
+        if page.status_code == 404:
+            continue
+        text = page.content.decode()
+        visible = set(customers_visible_to(user).values_list("pk", flat=True))
+        for pk, name in names.items():
+            if pk == bank.mine.pk:
+                continue
+            if (name in text) != (pk in visible):
+                problems.append(f"{role}: {name} shown={name in text} in scope={pk in visible}")
+        hidden = sum(1 for pk in names if pk != bank.mine.pk and pk not in visible)
+        if hidden and f"and {hidden} member" not in text:
+            problems.append(f"{role}: no count of the {hidden} hidden members")
+        body = api.get(f"/api/v1/customers/{bank.mine.pk}/360").content.decode()
+        leaked = [n for pk, n in names.items() if pk not in visible and n in body]
+        if leaked:
+            problems.append(f"{role} api: {leaked}")
+    assert not problems, problems

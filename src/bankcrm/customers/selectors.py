@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
@@ -258,13 +258,26 @@ def rm_assignments(*, customer: Customer, limit: int = 20) -> list[RmAssignment]
     )
 
 
-def group_memberships(*, customer: Customer) -> list[GroupMembership]:
-    """The relationship groups the customer belongs to, with their other members."""
-    return list(
+def group_memberships(*, customer: Customer, user: User) -> list[GroupMembership]:
+    """The relationship groups the customer belongs to, each with its other members that are
+    within ``user``'s scope (``group.members_in_scope``) and how many are not
+    (``group.members_hidden``): a member outside the scope is counted, never named."""
+    in_scope = scoped(
+        GroupMembership.objects.select_related("customer").order_by("pk"),
+        user,
+        rm="customer__rm",
+        branch="customer__branch",
+    ).exclude(customer=customer)
+    memberships: list[GroupMembership] = list(
         GroupMembership.objects.filter(customer=customer)
         .select_related("group")
-        .prefetch_related("group__memberships__customer")
+        .annotate(group_size=Count("group__memberships"))
+        .prefetch_related(Prefetch("group__memberships", in_scope, to_attr="members_in_scope"))
     )
+    for m in memberships:
+        others = getattr(m, "group_size", 1) - 1
+        m.group.members_hidden = others - len(m.group.members_in_scope)  # type: ignore[attr-defined]
+    return memberships
 
 
 def customer_consents(*, customer: Customer) -> list[ConsentState]:
