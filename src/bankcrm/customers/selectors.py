@@ -275,8 +275,9 @@ def group_memberships(*, customer: Customer, user: User) -> list[GroupMembership
         .prefetch_related(Prefetch("group__memberships", in_scope, to_attr="members_in_scope"))
     )
     for m in memberships:
-        others = getattr(m, "group_size", 1) - 1
-        m.group.members_hidden = others - len(m.group.members_in_scope)  # type: ignore[attr-defined]
+        others: int = getattr(m, "group_size", 1) - 1
+        shown: list[GroupMembership] = getattr(m.group, "members_in_scope", [])
+        m.group.members_hidden = others - len(shown)  # type: ignore[attr-defined]
     return memberships
 
 
