@@ -15,7 +15,7 @@ from django.http import Http404
 from bankcrm.core.crypto import blind_index
 from bankcrm.core.models import Branch, User
 from bankcrm.core.pagination import Page, SortKey, keyset_page
-from bankcrm.core.permissions import scoped, user_scope
+from bankcrm.core.permissions import branch_ids_under, scoped, user_scope
 from bankcrm.core.roles import Scope
 
 if TYPE_CHECKING:
@@ -42,6 +42,19 @@ def branches_visible_to(user: User) -> QuerySet[Branch]:
     if user_scope(user) == Scope.OWN:
         return Branch.objects.filter(pk__in=customers_visible_to(user).values("branch_id"))
     return scoped(Branch.objects.all(), user, rm="pk", branch="pk")
+
+
+def branches_assignable_by(user: User) -> QuerySet[Branch]:
+    """The branches ``user`` may put a customer in: a bank-wide role any, a branch manager
+    their branch and those below it, an RM their own branch and those below it (where their
+    manager sees the customer)."""
+    scope = user_scope(user)
+    if scope == Scope.ALL:
+        return Branch.objects.all()
+    home = getattr(user, "branch_id", None)
+    if scope in (Scope.BRANCH, Scope.OWN) and home:
+        return Branch.objects.filter(pk__in=branch_ids_under(home))
+    return Branch.objects.none()
 
 
 def customer_get(*, user: User, customer_id: int) -> Customer:

@@ -166,6 +166,7 @@ def customer_create_view(request: AuthenticatedRequest) -> HttpResponse:
     form = CustomerForm(
         request.POST or None,
         rm_queryset=_form_rm_queryset(request),
+        branch_queryset=selectors.branches_assignable_by(request.user),
         initial={
             "onboarded_on": timezone.localdate(),
             "branch": request.user.branch_id,
@@ -189,7 +190,10 @@ def customer_create_view(request: AuthenticatedRequest) -> HttpResponse:
 def customer_edit_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     customer = selectors.customer_get(user=request.user, customer_id=pk)
     form = CustomerForm(
-        request.POST or None, instance=customer, rm_queryset=_form_rm_queryset(request)
+        request.POST or None,
+        instance=customer,
+        rm_queryset=_form_rm_queryset(request),
+        branch_queryset=selectors.branches_assignable_by(request.user),
     )
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k not in {"customer_no", "version"}}
@@ -219,7 +223,12 @@ def _edit_conflict(request: AuthenticatedRequest, pk: int, exc: ConcurrentEdit) 
     values = {name: getattr(current, name) for name in services.EDITABLE_FIELDS}
     posted = request.POST.copy()
     posted["version"] = str(current.version)
-    form = CustomerForm(posted, instance=current, rm_queryset=_form_rm_queryset(request))
+    form = CustomerForm(
+        posted,
+        instance=current,
+        rm_queryset=_form_rm_queryset(request),
+        branch_queryset=selectors.branches_assignable_by(request.user),
+    )
     saved: dict[str, str] = {}
     if form.is_valid():
         saved = {
