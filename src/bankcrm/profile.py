@@ -21,6 +21,7 @@ from bankcrm.core.audit import AuditAction, audit_record
 from bankcrm.core.crypto import blind_index
 from bankcrm.core.models import User
 from bankcrm.core.pagination import Page
+from bankcrm.core.pii import role_view
 from bankcrm.core.roles import CAN_REVEAL_PII, has_role
 from bankcrm.customers import selectors as customers
 from bankcrm.customers.models import (
@@ -69,6 +70,10 @@ def customer_profile(
     held = banking.holdings(customer=customer)
     starts = banking.aum_trend_months(customer=customer, months=months, today=today)
     interactions, tasks = timeline(customer=customer)
+    # Fields the role sees coarsened (core.pii.ROLE_COARSENED): pages and the API read these.
+    role = getattr(user, "role", "")
+    for obj in [customer, *interactions, *tasks]:
+        role_view(obj, role)
     return CustomerProfile(
         customer=customer,
         assignments=customers.rm_assignments(customer=customer),

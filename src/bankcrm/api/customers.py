@@ -11,6 +11,7 @@ from ninja import Field, Query, Router, Schema
 
 from bankcrm.api import schemas as s
 from bankcrm.core.permissions import AuthenticatedRequest
+from bankcrm.core.pii import role_view
 from bankcrm.customers import selectors, services
 from bankcrm.customers.models import Customer
 from bankcrm.insights.labels import CHURN_BANDS, LIFE_STAGES, SEGMENTS, STAGES
@@ -76,7 +77,7 @@ def list_customers(request: AuthenticatedRequest, query: Query[CustomerQuery]) -
 def get_customer(request: AuthenticatedRequest, customer_id: s.Id) -> Customer:
     c = selectors.customer_get(user=request.user, customer_id=customer_id)
     services.customer_viewed(actor=request.user, customer=c, purpose="api customer detail")
-    return c
+    return role_view(c, request.user.role)
 
 
 @router.get("/customers/{customer_id}/360", response=s.responses({200: s.Customer360Out}, 404))
