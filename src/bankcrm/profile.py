@@ -192,7 +192,7 @@ def _int(v: Any, name: str = "") -> int | None:
         n: int | None = v
     else:
         n = int(v) if isinstance(v, str) and v.isascii() and v.isdigit() else None
-    if n is not None and not 0 <= n <= DB_INT_MAX:
+    if n is not None and not -DB_INT_MAX - 1 <= n <= DB_INT_MAX:
         raise FilterError(_("%(name)s: not a valid id.") % {"name": name})
     return n
 

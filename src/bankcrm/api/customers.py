@@ -60,7 +60,7 @@ class CustomerQuery(Schema):
     limit: int = 50
 
 
-@router.get("/customers", response=s.responses({200: s.CustomerPage}, 403, 429))
+@router.get("/customers", response=s.responses({200: s.CustomerPage}, 400, 403, 429))
 def list_customers(request: AuthenticatedRequest, query: Query[CustomerQuery]) -> dict[str, Any]:
     """Search customers in your scope; follow `next_cursor` for the next page."""
     page = customer_search(

@@ -14,7 +14,7 @@ from ninja.errors import ValidationError as SchemaValidationError
 
 from bankcrm.api import analytics, customers, imports, kpis
 from bankcrm.api.auth import api_auth
-from bankcrm.profile import IdentifierSearchThrottled
+from bankcrm.profile import FilterError, IdentifierSearchThrottled
 
 api = NinjaAPI(
     title="Bank CRM API",
@@ -93,6 +93,15 @@ def _schema_error(request: HttpRequest, exc: SchemaValidationError) -> HttpRespo
         errors.setdefault(".".join(loc) or "__all__", []).append(_schema_message(error))
     return api.create_response(
         request, {"detail": _("The request is not valid."), "errors": errors}, status=422
+    )
+
+
+@api.exception_handler(FilterError)
+def _bad_filter(request: HttpRequest, exc: FilterError) -> HttpResponse:
+    return api.create_response(
+        request,
+        {"detail": _("The request is not valid."), "errors": {"__all__": [str(exc)]}},
+        status=400,
     )
 
 
