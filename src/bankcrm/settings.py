@@ -151,6 +151,12 @@ CSRF_COOKIE_HTTPONLY = True  # pages carry the token (HTMX sends it from hx-head
 # lock time locks further attempts until the lock time has passed since the last failure.
 BANKCRM_LOGIN_MAX_FAILURES = int(os.environ.get("BANKCRM_LOGIN_MAX_FAILURES", "5"))
 BANKCRM_LOGIN_MAX_FAILURES_PER_IP = int(os.environ.get("BANKCRM_LOGIN_MAX_FAILURES_PER_IP", "20"))
+# Addresses or networks of the reverse proxies in front of the site ("10.0.0.1,10.1.0.0/16"):
+# from them the client's address is read from X-Forwarded-For. Empty: REMOTE_ADDR is the client.
+BANKCRM_TRUSTED_PROXIES = os.environ.get("BANKCRM_TRUSTED_PROXIES", "")
+# Past the per-address count an address is slowed (2, 4, 8 … seconds between attempts, at most
+# this), never locked: everyone behind one proxy would be locked with it.
+BANKCRM_LOGIN_MAX_DELAY_SECONDS = int(os.environ.get("BANKCRM_LOGIN_MAX_DELAY_SECONDS", "60"))
 # Roles that must give an authenticator code after the password (others may choose to).
 BANKCRM_2FA_REQUIRED_ROLES = frozenset(
     r.strip()
@@ -207,6 +213,12 @@ LOGGING = {
 # Per API token (or session user): at most this many requests per window, then 429.
 BANKCRM_API_RATE_LIMIT = int(os.environ.get("BANKCRM_API_RATE_LIMIT", "600"))
 BANKCRM_API_RATE_WINDOW = int(os.environ.get("BANKCRM_API_RATE_WINDOW", "60"))
+# How long an Idempotency-Key's first response is kept and replayed (hours).
+BANKCRM_IDEMPOTENCY_HOURS = int(os.environ.get("BANKCRM_IDEMPOTENCY_HOURS", "24"))
+# Per user: at most this many customer searches by an identifier (a mobile, an ID number or
+# part of one) per window, then the search is refused until the window ends.
+BANKCRM_ID_SEARCH_LIMIT = int(os.environ.get("BANKCRM_ID_SEARCH_LIMIT", "30"))
+BANKCRM_ID_SEARCH_WINDOW = int(os.environ.get("BANKCRM_ID_SEARCH_WINDOW", "600"))
 # Rate-limit counters live in the cache: Redis when BANKCRM_CACHE_URL is set (shared by every
 # worker process), else this process's memory.
 if os.environ.get("BANKCRM_CACHE_URL"):
@@ -302,3 +314,14 @@ BANKCRM_JOB_MAX_RETRIES = int(os.environ.get("BANKCRM_JOB_MAX_RETRIES", "5"))
 
 BANKCRM_IMPORT_DIR = Path(os.environ.get("BANKCRM_IMPORT_DIR", VAR_DIR / "imports"))
 BANKCRM_IMPORT_MAX_UPLOAD = int(os.environ.get("BANKCRM_IMPORT_MAX_UPLOAD", str(2 << 30)))
+# What one import may unpack and hold (ingest/reading.py): bytes out of gzip or a Parquet
+# file's data, one CSV line, cells per row, a gzipped Parquet file unpacked to disk.
+BANKCRM_IMPORT_MAX_UNPACKED_BYTES = int(
+    os.environ.get("BANKCRM_IMPORT_MAX_UNPACKED_BYTES", str(8 << 30))
+)
+BANKCRM_IMPORT_MAX_LINE_CHARS = int(os.environ.get("BANKCRM_IMPORT_MAX_LINE_CHARS", str(1 << 20)))
+BANKCRM_IMPORT_MAX_FIELDS = int(os.environ.get("BANKCRM_IMPORT_MAX_FIELDS", "500"))
+BANKCRM_IMPORT_MAX_SPOOL_BYTES = int(os.environ.get("BANKCRM_IMPORT_MAX_SPOOL_BYTES", str(4 << 30)))
+# Uploads larger than Django keeps in memory are written here, not to the system's /tmp.
+BANKCRM_IMPORT_DIR.mkdir(parents=True, exist_ok=True)
+FILE_UPLOAD_TEMP_DIR = str(BANKCRM_IMPORT_DIR)

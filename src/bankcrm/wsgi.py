@@ -1,4 +1,4 @@
-"""WSGI entry point for gunicorn."""
+"""WSGI entry point for gunicorn (and runserver): refuses to serve with DEBUG off and no keys."""
 
 import os
 
@@ -6,3 +6,7 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bankcrm.settings")
 application = get_wsgi_application()
+
+from bankcrm.core.checks import require_production_keys  # noqa: E402 (needs the settings)
+
+require_production_keys()

@@ -6,6 +6,7 @@ import datetime as dt
 import time
 
 import pytest
+from django.db.models import F
 from django.test import Client
 
 from bankcrm.access.sessions import SESSION_SEEN, SESSION_STARTED
@@ -71,7 +72,8 @@ def test_one_address_trying_many_user_names_is_throttled(bank, settings):
     for name in ("a1", "a2", "a3", "a4"):
         _login(client, name, "x")
     response = _login(client, "rm_a", PASSWORD)
-    assert "locked until" in response.content.decode()
+    assert "try again in" in response.content.decode()
+    assert "_auth_user_id" not in client.session
 
 
 def _logged_in(user) -> Client:
@@ -115,3 +117,62 @@ def test_activity_keeps_a_session_alive(bank):
     _age_session(client, seen=29 * 60)
     assert client.get("/customers/").status_code == 200
     assert time.time() - client.session[SESSION_SEEN] < 5
+
+
+@pytest.mark.django_db
+def test_one_addresss_failures_slow_it_down_but_do_not_lock_out_the_users_behind_it(bank, settings):
+    """Issue 15, finding 7: 30 failures from one address over other accounts locked out admin
+    and compliance, who share the address, with their correct passwords."""
+    office = "198.51.100.20"
+    for i in range(30):
+        _login(Client(REMOTE_ADDR=office), f"guess{i}", "x")
+    slowed = _login(Client(REMOTE_ADDR=office), "root", PASSWORD)
+    text = slowed.content.decode()
+    assert slowed.status_code == 200 and "try again in" in text and "locked until" not in text
+    # The delay is capped (60 s by default): a minute later the right password gets in.
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=settings.BANKCRM_LOGIN_MAX_DELAY_SECONDS)
+    LoginFailure.objects.update(at=past)
+    for user in ("root", "audit"):
+        assert _login(Client(REMOTE_ADDR=office), user, PASSWORD).status_code == 302
+    assert not AuditEvent.objects.filter(
+        action=AuditAction.LOCKED_OUT, changes__username__in=["root", "audit"]
+    ).exists()
+
+
+@pytest.mark.django_db
+def test_the_delay_grows_with_each_failure_from_the_address(bank, settings):
+    from bankcrm.access.lockout import address_delay
+
+    settings.BANKCRM_LOGIN_MAX_FAILURES_PER_IP = 3
+    ip = "198.51.100.21"
+    waits = []
+    for i in range(8):
+        _login(Client(REMOTE_ADDR=ip), f"guess{i}", "x")
+        until = address_delay(ip)
+        wait = 0 if until is None else (until - dt.datetime.now(dt.UTC)).total_seconds()
+        waits.append(round(wait))
+        # Wait it out: an attempt within the delay is refused before any password is tried.
+        LoginFailure.objects.update(at=F("at") - dt.timedelta(seconds=wait + 0.5))
+    assert waits == [0, 0, 2, 4, 8, 16, 32, 60]
+    assert LoginFailure.objects.count() == 8
+
+
+@pytest.mark.django_db
+def test_behind_a_trusted_proxy_the_client_address_comes_from_x_forwarded_for(bank, settings):
+    """The lock-out and the trail use the real client's address, not the proxy's, and a client
+    cannot choose its address by sending the header itself."""
+    settings.BANKCRM_TRUSTED_PROXIES = "10.0.0.0/8"
+    via_proxy = Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.9")
+    _login(via_proxy, "rm_a", "wrong-password")
+    failure = LoginFailure.objects.get()
+    assert failure.ip_address == "203.0.113.9"
+    event = AuditEvent.objects.get(action=AuditAction.LOGIN_FAILED)
+    assert event.ip_address == "203.0.113.9"
+    # Not from a trusted proxy: the header is the client's own text and is ignored.
+    direct = Client(REMOTE_ADDR="192.0.2.50", HTTP_X_FORWARDED_FOR="203.0.113.77")
+    _login(direct, "rm_a", "wrong-password")
+    assert LoginFailure.objects.latest("id").ip_address == "192.0.2.50"
+    # Without configured proxies, X-Forwarded-For is never read.
+    settings.BANKCRM_TRUSTED_PROXIES = ""
+    _login(via_proxy, "rm_a", "wrong-password")
+    assert LoginFailure.objects.latest("id").ip_address == "10.0.0.2"

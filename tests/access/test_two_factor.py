@@ -122,3 +122,40 @@ def test_next_never_leads_off_site(bank, two_factor):
         "/login/2fa/", {"code": _code(bank.admin), "next": "https://evil.example/"}
     )
     assert response["Location"] == "/"
+
+
+@pytest.mark.django_db
+def test_a_correct_password_does_not_clear_wrong_codes_so_codes_cannot_be_tried_without_end(
+    bank, two_factor, settings
+):
+    """Issue 15, finding 2: "password, 4 wrong codes, password again" used to never lock."""
+    client = _password_login(bank.admin)
+    client.get("/login/2fa/")
+    tries = 0
+    for _round in range(3):
+        client = Client()
+        response = client.post("/login/", {"username": "root", "password": PASSWORD})
+        if response.status_code != 302:
+            break
+        for _ in range(settings.BANKCRM_LOGIN_MAX_FAILURES - 1):
+            tries += 1
+            if client.post("/login/2fa/", {"code": "000000"}).status_code != 400:
+                break
+    assert tries == settings.BANKCRM_LOGIN_MAX_FAILURES  # the 5th wrong code locks
+    assert AuditEvent.objects.filter(action=AuditAction.LOCKED_OUT).count() == 1
+    refused = Client().post("/login/", {"username": "root", "password": PASSWORD})
+    assert refused.status_code == 200 and "locked until" in refused.content.decode()
+
+
+@pytest.mark.django_db
+def test_only_a_correct_code_clears_the_wrong_codes(bank, two_factor, settings):
+    from bankcrm.core.models import LoginFailure
+
+    client = _password_login(bank.admin)
+    client.get("/login/2fa/")
+    for _ in range(3):
+        client.post("/login/2fa/", {"code": "000000"})
+    _password_login(bank.admin)
+    assert LoginFailure.objects.filter(username="2fa:root").count() == 3
+    assert client.post("/login/2fa/", {"code": _code(bank.admin)}).status_code == 302
+    assert not LoginFailure.objects.filter(username="2fa:root").exists()

@@ -123,3 +123,76 @@ def test_each_token_has_its_own_rate_limit(bank, settings):
     assert 1 <= int(limited["Retry-After"]) <= settings.BANKCRM_API_RATE_WINDOW
     assert "Too many requests" in limited.json()["detail"]
     assert quiet.get("/api/v1/customers").status_code == 200
+
+
+# --- issue 15, finding 3: the limit and the replays come after authentication ---------------
+
+
+@pytest.mark.django_db
+def test_a_random_bearer_beside_the_session_cookie_is_401_and_does_not_bypass_the_limit(
+    bank, settings
+):
+    settings.BANKCRM_API_RATE_LIMIT = 3
+    client = Client()
+    client.force_login(bank.rm)
+    statuses = [
+        client.get("/api/v1/customers", HTTP_AUTHORIZATION=f"Bearer random-{i}").status_code
+        for i in range(6)
+    ]
+    assert statuses == [401] * 6  # never a fall-through to the session
+    assert client.get("/api/v1/customers", HTTP_AUTHORIZATION="Basic cm06cHc=").status_code == 401
+    # The session itself is counted under its user.
+    assert [client.get("/api/v1/customers").status_code for _ in range(4)] == [200] * 3 + [429]
+
+
+@pytest.mark.django_db
+def test_the_rate_limit_is_per_user_whatever_token_or_session_they_use(bank, settings):
+    settings.BANKCRM_API_RATE_LIMIT = 4
+    first, second = bearer(bank.rm), bearer(bank.rm)
+    session = Client()
+    session.force_login(bank.rm)
+    statuses = [c.get("/api/v1/customers").status_code for c in (first, second, session, first)]
+    assert statuses == [200] * 4
+    assert second.get("/api/v1/customers").status_code == 429
+    assert bearer(bank.rm2).get("/api/v1/customers").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_revoked_tokens_retry_is_refused_not_replayed(bank):
+    from bankcrm.access.services import token_revoke
+
+    token, raw = token_create(user=bank.rm, name="soon revoked")
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    url = f"/api/v1/customers/{bank.mine.pk}/interactions"
+    body = {"kind": "call", "subject": "撤销后重试"}
+    assert _post(client, url, body, "after-revoke").status_code == 201
+    token_revoke(token=token, user=bank.rm)
+    retry = _post(client, url, body, "after-revoke")
+    assert retry.status_code == 401 and "Idempotent-Replayed" not in retry
+
+
+@pytest.mark.django_db
+def test_no_key_is_kept_for_an_anonymous_or_invalid_caller(bank):
+    url = f"/api/v1/customers/{bank.mine.pk}/interactions"
+    body = {"kind": "call", "subject": "匿名"}
+    assert _post(Client(), url, body, "anon-1").status_code == 401
+    assert _post(Client(HTTP_AUTHORIZATION="Bearer nope"), url, body, "anon-2").status_code == 401
+    assert not IdempotencyKey.objects.exists()
+
+
+@pytest.mark.django_db
+def test_idempotency_keys_expire_after_the_configured_hours(bank, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    settings.BANKCRM_IDEMPOTENCY_HOURS = 24
+    client = bearer(bank.rm)
+    url = f"/api/v1/customers/{bank.mine.pk}/interactions"
+    body = {"kind": "call", "subject": "过期"}
+    _post(client, url, body, "day-old")
+    IdempotencyKey.objects.update(created_at=timezone.now() - dt.timedelta(hours=25))
+    again = _post(client, url, body, "day-old")
+    assert again.status_code == 201 and "Idempotent-Replayed" not in again
+    assert Interaction.objects.filter(subject="过期").count() == 2
+    assert IdempotencyKey.objects.count() == 1  # the expired one is gone

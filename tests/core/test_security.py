@@ -68,3 +68,38 @@ def test_check_deploy_passes_with_the_production_settings(tmp_path: Path):
     env["BANKCRM_SECRET_KEY"] = ""
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode != 0
+
+
+def _start_server_app(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """What gunicorn and runserver do first: load bankcrm.wsgi's application."""
+    command = [sys.executable, "-c", "import bankcrm.wsgi"]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_with_debug_off_the_server_refuses_to_start_without_real_keys(tmp_path: Path):
+    """Issue 15, finding 6: the server used to start and derive the PII and audit keys from the
+    public default secret key, so a copy of the database could be decrypted offline."""
+    keys = {
+        "BANKCRM_SECRET_KEY": secrets.token_urlsafe(50),
+        "BANKCRM_PII_KEYS": f"k1:{new_key()}",
+        "BANKCRM_PII_INDEX_KEY": secrets.token_urlsafe(32),
+        "BANKCRM_AUDIT_KEY": secrets.token_urlsafe(32),
+    }
+    base = {k: v for k, v in os.environ.items() if k not in keys}
+    base |= {
+        "DJANGO_SETTINGS_MODULE": "bankcrm.settings",
+        "BANKCRM_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        "BANKCRM_VAR_DIR": str(tmp_path),
+        "DEBUG": "0",
+    }
+    bare = _start_server_app(base)
+    assert bare.returncode != 0
+    assert "ImproperlyConfigured" in bare.stderr
+    for name in keys:
+        assert name in bare.stderr
+    for name in keys:  # each one missing alone is named alone
+        done = _start_server_app(base | {k: v for k, v in keys.items() if k != name})
+        assert done.returncode != 0 and name in done.stderr
+        assert not [k for k in keys if k != name and k in done.stderr.split("set ", 1)[-1]]
+    assert _start_server_app(base | keys).returncode == 0
+    assert _start_server_app(base | {"DEBUG": "1"}).returncode == 0  # the demo, as today

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from bankcrm.core.models import AuditEvent
+from bankcrm.core.models import AuditEvent, Branch
 from bankcrm.customers.models import Customer, RmAssignment
 
 
@@ -217,3 +217,66 @@ def test_the_branch_filter_offers_only_branches_within_the_users_scope(bank, log
     assert branch_values(bank.admin) == everything
     assert branch_values(bank.manager) == {str(bank.beijing.pk)}
     assert branch_values(bank.rm) == {str(bank.mine.branch_id)}
+
+
+# --- issue 15, finding 8: a customer's branch stays within the editor's scope ---------------
+
+
+def test_the_form_offers_an_rm_only_the_branches_of_their_scope(bank, login):
+    from bankcrm.core.models import Branch
+
+    for n in range(5):
+        Branch.objects.create(code=f"X{n}", name_zh=f"外地支行{n}", name_en=f"Far {n}", city="广州")
+    page = login(bank.rm).get(reverse("customers:create")).content.decode()
+    assert "Beijing Branch" in page
+    assert "Shanghai Branch" not in page and "Far 0" not in page
+    admin_page = login(bank.admin).get(reverse("customers:create")).content.decode()
+    assert "Shanghai Branch" in admin_page and "Far 0" in admin_page
+
+
+def test_an_rm_cannot_move_their_customer_to_another_branch(bank, login):
+    sub = Branch.objects.create(
+        code="BJ1", name_zh="海淀支行", name_en="Haidian", parent=bank.beijing
+    )
+    client = login(bank.rm)
+    for target in (bank.shanghai, sub):
+        response = client.post(
+            reverse("customers:edit", args=[bank.mine.pk]),
+            _form_data(bank.mine, branch=target.pk),
+        )
+        assert response.status_code == 200  # re-rendered with the error
+        bank.mine.refresh_from_db()
+        assert bank.mine.branch_id == bank.beijing.pk
+    # Another city's branch is not offered; a branch of the RM's own is, and still needs a
+    # branch manager to move the customer there.
+    assert "needs a branch manager" in response.content.decode()
+
+
+def test_a_service_call_cannot_move_or_create_a_customer_outside_the_scope(bank):
+    from django.core.exceptions import ValidationError
+
+    from bankcrm.customers import services
+
+    with pytest.raises(ValidationError, match="branch manager"):
+        services.customer_update(actor=bank.rm, customer=bank.mine, data={"branch": bank.shanghai})
+    with pytest.raises(ValidationError, match="branch manager"):
+        services.customer_update(actor=bank.rm, customer=bank.mine, data={"rm": bank.rm2})
+    with pytest.raises(ValidationError, match="outside your scope"):
+        services.customer_update(
+            actor=bank.manager, customer=bank.mine, data={"branch": bank.shanghai}
+        )
+    with pytest.raises(ValidationError, match="outside your scope"):
+        services.customer_create(
+            actor=bank.rm,
+            data={
+                "customer_no": "N0000009",
+                "name_zh": "赵敏",
+                "onboarded_on": bank.mine.onboarded_on,
+                "branch": bank.shanghai,
+                "rm": bank.rm,
+            },
+        )
+    # A branch manager moves the RM's customer to the other RM of the branch.
+    services.customer_update(actor=bank.manager, customer=bank.mine, data={"rm": bank.rm2})
+    bank.mine.refresh_from_db()
+    assert bank.mine.rm_id == bank.rm2.pk

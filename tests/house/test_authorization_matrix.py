@@ -55,6 +55,8 @@ class Check:
     data: dict[str, Any] | None = None
     target: str = "mine"  # which customer the URL points at
     as_json: bool = False
+    # Query parameters of a GET, from the bank and the target customer.
+    query: Callable[[Any, Any], dict[str, str]] | None = None
 
 
 @dataclass
@@ -209,7 +211,15 @@ POLICY: dict[str, Route] = {
             Check("post", not_allowed_anon_login),
         ],
     ),
-    "customers:list": Route(checks=[Check("get", page())]),
+    "customers:list": Route(
+        checks=[
+            Check("get", page()),
+            # Identifier searches: every role gets the page; only revealers get results (the
+            # others a notice, the same whether or not the customer exists: test_pii_sweep).
+            Check("get", page(), query=lambda bank, c: {"q": c.mobile}),
+            Check("get", page(), query=lambda bank, c: {"q": c.id_number[-8:]}),
+        ]
+    ),
     "customers:create": Route(
         checks=[
             Check("get", page(EDITORS)),
@@ -362,7 +372,17 @@ POLICY: dict[str, Route] = {
     "api:openapi-json": Route(checks=[Check("get", page())]),
     "api:openapi-view": Route(checks=[Check("get", page())]),
     "api:api-root": Route(checks=[Check("get", {r: 404 for r in ROLES})]),
-    "api:list_customers": Route(checks=[Check("get", api())]),
+    "api:list_customers": Route(
+        checks=[
+            Check("get", api()),
+            Check("get", api(), query=lambda bank, c: {"q": c.id_number[-4:]}),
+            # A whole identifier, or more of an ID than its last 4: revealers only.
+            Check("get", api(REVEALERS), query=lambda bank, c: {"q": c.mobile}),
+            Check("get", api(REVEALERS), query=lambda bank, c: {"q": c.id_number}),
+            Check("get", api(REVEALERS), query=lambda bank, c: {"q": c.id_number[-6:]}),
+            Check("get", api(REVEALERS), target="far", query=lambda bank, c: {"q": c.mobile}),
+        ]
+    ),
     "api:get_customer": Route(
         api_cust,
         [
@@ -478,7 +498,7 @@ def test_route_answers_each_role_as_declared(bank, name, index, role):
         kwargs = own_token(bank, customer, bank.user(role))
     url = reverse(name.split("#")[0], kwargs=kwargs)
     if check.method == "get":
-        response = client.get(url)
+        response = client.get(url, check.query(bank, customer) if check.query else None)
     elif check.as_json:
         response = client.post(url, json.dumps(check.data), content_type="application/json")
     else:

@@ -126,3 +126,39 @@ def test_logs_of_the_main_flows_carry_no_personal_information_or_secrets(bank, c
         if shown:
             problems.append(f"{record.name} {record.levelname} {record.getMessage()!r}: {shown}")
     assert not problems, "\n".join(problems)
+
+
+# --- access logs (issue 15, finding 11) -------------------------------------------------------
+
+
+def test_access_logs_scrub_identifier_searches_from_request_lines_and_referers(caplog):
+    """A search by mobile or ID is a GET query string: runserver's and gunicorn's access logs
+    (and Django's 4xx warnings) write it down, scrubbed."""
+    from django.core.servers.basehttp import WSGIRequestHandler  # noqa: F401 (its logger)
+
+    mobile, rid = "13812345678", "11010119850615002X"
+    urls = [
+        f"/customers/?q={mobile}",
+        "/customers/?q=%2B86+138+1234+5678&sort=name",
+        f"/api/v1/customers?q={rid}&reason=called",
+        f"/api/v1/customers?q={rid[-8:]}",
+    ]
+    caplog.set_level(logging.INFO)
+    for url in urls:
+        logging.getLogger("django.server").info('"%s" %s %s', f"GET {url} HTTP/1.1", "200", "42")
+        atoms = {"r": f"GET {url} HTTP/1.1", "s": "200", "f": f"https://crm.example{url}"}
+        logging.getLogger("gunicorn.access").info('"%(r)s" %(s)s "%(f)s"', atoms)
+        logging.getLogger("django.request").warning("Forbidden: %s", url)
+    text = "\n".join(record_text(r) for r in caplog.records)
+    assert len(caplog.records) == 3 * len(urls)
+    for value in (mobile, "138 1234 5678", rid, rid[-8:], "1234+5678"):
+        assert value not in text, value
+    assert text.count("[scrubbed]") >= 3 * len(urls)
+    assert "/customers/?q=[scrubbed]" in text and "sort=name" in text  # the rest stays
+
+
+def test_the_scrubber_leaves_log_lines_without_query_strings_alone():
+    from bankcrm.core.logscrub import scrub
+
+    line = '127.0.0.1 - - [03/Dec/2026:10:00:00] "GET /customers/1234567/ HTTP/1.1" 200 1234567'
+    assert scrub(line) == line

@@ -223,9 +223,10 @@ PAGES: dict[str, Page] = {
         "access/customer_access.html", ("compliance",), 8, mine, rows=accesses_to_mine
     ),
     "customers:list": Page("customers/list.html", ("rm", "admin"), 6, rows=customers),
-    "customers:create": Page("customers/form.html", ("rm",), 5),
+    # +1 for the branches an RM may assign (their branch and those below it).
+    "customers:create": Page("customers/form.html", ("rm",), 6),
     "customers:detail": Page("customers/detail.html", ("rm", "admin"), 16, mine, rows=history),
-    "customers:edit": Page("customers/form.html", ("rm",), 6, mine),
+    "customers:edit": Page("customers/form.html", ("rm",), 7, mine),
     "customers:duplicates": Page(
         "customers/duplicates.html",
         ("compliance", "admin"),

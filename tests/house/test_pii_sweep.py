@@ -34,7 +34,7 @@ from bankcrm.core.roles import CAN_REVEAL_PII
 from bankcrm.customers import services
 from bankcrm.customers.merging import customer_merge
 from bankcrm.customers.models import Customer
-from bankcrm.customers.selectors import customers_visible_to
+from bankcrm.customers.selectors import REVEALING_SEARCHES, customers_visible_to, search_term
 from bankcrm.ingest.models import ImportRun, ImportStatus
 from bankcrm.ingest.services import import_path
 from bankcrm.ingest.specs import KINDS
@@ -487,3 +487,86 @@ def test_an_import_that_changes_a_mobile_keeps_it_masked_in_the_audit_trail(bank
     assert import_path(KINDS["customers"], path, actor=bank.admin).updated == 1
     event = AuditEvent.objects.get(action=AuditAction.UPDATE, customer_id=c.pk)
     assert event.changes["mobile"] == [c.mobile[:3] + "****" + c.mobile[-4:], "139****0000"]
+
+
+# --- identifier searches ------------------------------------------------------------------
+
+
+def test_identifier_searches_find_customers_only_for_revealers_and_are_audited(swept, settings):
+    """Every role searches every customer by whole mobile, whole ID and an ID's last 8, on the
+    page (full and HTMX) and in the API. Revealers find the customers in their scope, each
+    search audited like a reveal; the others find no one and see no identifier, whether or not
+    the customer exists, and nothing is audited for them."""
+    settings.BANKCRM_ID_SEARCH_LIMIT = 1000  # the limit has its own test
+    problems, n = [], 0
+    for role in ROLES:
+        user = swept.bank.user(role)
+        web, api = _clients(swept, role)
+        for c in swept.customers:
+            visible = customers_visible_to(user).filter(pk=c.pk).exists()
+            queries = {c.mobile, c.id_number, c.id_number[-8:]}
+            for q in sorted(q for q in queries if search_term(q)[0] in REVEALING_SEARCHES):
+                for kind, client, url, headers in (
+                    ("page", web, "/customers/", {}),
+                    ("htmx", web, "/customers/", {"HTTP_HX_REQUEST": "true"}),
+                    ("api", api, "/api/v1/customers", {}),
+                ):
+                    reveals = AuditEvent.objects.filter(action=AuditAction.REVEAL)
+                    before = reveals.count()
+                    response = client.get(url, {"q": q}, **headers)
+                    n += 1
+                    # The full page shows what was typed (the search box, the language form's
+                    # return address): an echo, not a leak. Partials and the API do not.
+                    text = text_of(response)
+                    text = text.replace(q, "") if kind == "page" else text
+                    shown = leaks_in(text, swept.known)
+                    hit = c.customer_no in text
+                    where = f"{role} {kind} search {q[:3]}… for {c.customer_no}"
+                    if role in CAN_REVEAL_PII:
+                        ok = hit == visible and reveals.count() > before
+                    else:
+                        ok = not hit and not shown and reveals.count() == before
+                    if not ok:
+                        problems.append(f"{where}: {response.status_code} hit={hit} {shown}")
+    print(f"\nidentifier searches: {n} requests as {len(ROLES)} roles")
+    assert n > 300
+    assert not problems, "\n".join(problems)
+
+
+# --- relationship-group members -----------------------------------------------------------
+
+
+def test_the_360_names_only_the_group_members_within_the_viewers_scope(bank):
+    """A family group of an RM's customer, another RM's customer of the same branch and a
+    customer of another city: each role's 360 page (and the API's) names the members it may
+    read and counts the others (issue 15, finding 9)."""
+    from bankcrm.customers.models import GroupMembership, RelationshipGroup
+
+    family = RelationshipGroup.objects.create(name="张家", kind="family")
+    for c, role in ((bank.mine, "head"), (bank.other, "member"), (bank.far, "member")):
+        GroupMembership.objects.create(group=family, customer=c, role=role)
+    names = {c.pk: c.name_zh for c in (bank.mine, bank.other, bank.far)}
+    problems = []
+    for role in ROLES:
+        user = bank.user(role)
+        web = Client()
+        web.force_login(user)
+        api = Client(HTTP_AUTHORIZATION=f"Bearer {token_create(user=user, name='sweep')[1]}")
+        page = web.get(reverse("customers:detail", args=[bank.mine.pk]))
+        if page.status_code == 404:
+            continue
+        text = page.content.decode()
+        visible = set(customers_visible_to(user).values_list("pk", flat=True))
+        for pk, name in names.items():
+            if pk == bank.mine.pk:
+                continue
+            if (name in text) != (pk in visible):
+                problems.append(f"{role}: {name} shown={name in text} in scope={pk in visible}")
+        hidden = sum(1 for pk in names if pk != bank.mine.pk and pk not in visible)
+        if hidden and f"and {hidden} member" not in text:
+            problems.append(f"{role}: no count of the {hidden} hidden members")
+        body = api.get(f"/api/v1/customers/{bank.mine.pk}/360").content.decode()
+        leaked = [n for pk, n in names.items() if pk not in visible and n in body]
+        if leaked:
+            problems.append(f"{role} api: {leaked}")
+    assert not problems, problems

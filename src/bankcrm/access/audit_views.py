@@ -4,7 +4,6 @@ personal-information access report ("who looked at this customer, when, why").""
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as dt
 from typing import Any
 
@@ -17,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from bankcrm.core import chain
+from bankcrm.core import chain, csvfile
 from bankcrm.core.audit import audit_record
 from bankcrm.core.audit_export import audit_export
 from bankcrm.core.models import AuditAction
@@ -124,7 +123,7 @@ def customer_access_view(request: AuthenticatedRequest, pk: int) -> HttpResponse
             f'attachment; filename="access-{customer.customer_no}.csv"'
         )
         response.write("\ufeff")
-        out = csv.writer(response)
+        out = csvfile.writer(response)
         out.writerow([_("When"), _("Staff"), _("Action"), _("Purpose"), _("From"), _("Channel")])
         for e in events.iterator():
             out.writerow(

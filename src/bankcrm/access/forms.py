@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from django.contrib.auth.forms import AuthenticationForm
@@ -9,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from bankcrm.access.lockout import login_locked_until
+from bankcrm.access.lockout import address_delay, user_locked_until
 from bankcrm.core.security import client_ip
 
 
@@ -18,7 +19,7 @@ class LockingAuthenticationForm(AuthenticationForm):
 
     def clean(self) -> dict[str, Any]:
         username = str(self.cleaned_data.get("username") or "")
-        until = login_locked_until(username=username, ip=client_ip(self.request))
+        until = user_locked_until(username=username)
         if until is not None:
             raise ValidationError(
                 _(
@@ -27,5 +28,13 @@ class LockingAuthenticationForm(AuthenticationForm):
                 )
                 % {"time": timezone.localtime(until).strftime("%H:%M")},
                 code="locked",
+            )
+        wait = address_delay(client_ip(self.request))
+        if wait is not None:
+            seconds = max(1, math.ceil((wait - timezone.now()).total_seconds()))
+            raise ValidationError(
+                _("Too many failed log-ins from your address: try again in %(n)d seconds.")
+                % {"n": seconds},
+                code="slowed",
             )
         return super().clean()

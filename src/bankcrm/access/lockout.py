@@ -1,5 +1,5 @@
-"""Log-in throttling and lock-out: failed log-ins (and wrong second-factor codes) counted per
-user name and per address, and the lock they lead to (audited)."""
+"""Log-in throttling and lock-out: failed log-ins counted per user name (password and
+second-factor code apart) and per address, and the lock or delay they lead to (audited)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,11 @@ from django.utils import timezone
 from bankcrm.core.audit import audit_record
 from bankcrm.core.crypto import blind_index
 from bankcrm.core.models import AuditAction, LoginFailure, User
+
+# Wrong second-factor codes are counted under the user's key with this prefix: a correct
+# password clears the password failures only, so "password, wrong codes, password again"
+# cannot try codes without end.
+CODE_PREFIX = "2fa:"
 
 
 def _window() -> dt.datetime:
@@ -32,37 +37,66 @@ def _failure_key(username: str, known: str) -> str:
     return "#" + blind_index(username.strip().lower(), "login")[:40]
 
 
+def _code_key(key: str) -> str:
+    return (CODE_PREFIX + key)[:150]
+
+
 def login_locked_until(*, username: str, ip: str | None) -> dt.datetime | None:
     """When log-ins for ``username`` (or from ``ip``) are allowed again; None if they are now."""
     return _locked_until(_failure_key(username, known_username(username)), ip)
 
 
-def _locked_until(key: str, ip: str | None) -> dt.datetime | None:
-    since = _window()
+def user_locked_until(*, username: str) -> dt.datetime | None:
+    """When ``username`` may log in again after too many wrong passwords or codes."""
+    return _user_locked_until(_failure_key(username, known_username(username)))
+
+
+def _user_locked_until(key: str) -> dt.datetime | None:
+    """The hard lock of one user: too many wrong passwords, or too many wrong codes."""
+    since, limit = _window(), settings.BANKCRM_LOGIN_MAX_FAILURES
     lock = dt.timedelta(minutes=settings.BANKCRM_LOGIN_LOCK_MINUTES)
-    by_user = LoginFailure.objects.filter(username=key, at__gte=since)
-    ats = list(
-        by_user.order_by("-at").values_list("at", flat=True)[: settings.BANKCRM_LOGIN_MAX_FAILURES]
-    )
-    if len(ats) >= settings.BANKCRM_LOGIN_MAX_FAILURES:
-        return ats[0] + lock
-    if ip:
-        by_ip = LoginFailure.objects.filter(ip_address=ip, at__gte=since)
-        limit = settings.BANKCRM_LOGIN_MAX_FAILURES_PER_IP
-        ats = list(by_ip.order_by("-at").values_list("at", flat=True)[:limit])
+    for counted in (key, _code_key(key)):
+        by_user = LoginFailure.objects.filter(username=counted, at__gte=since)
+        ats = list(by_user.order_by("-at").values_list("at", flat=True)[:limit])
         if len(ats) >= limit:
             return ats[0] + lock
     return None
 
 
-def login_failure_record(*, username: str, ip: str | None, known: str | None = None) -> None:
-    """Count a failed log-in; the one that reaches the limit locks the account (audited).
-    ``known``: :func:`known_username` of it, when the caller has it already."""
+def address_delay(ip: str | None) -> dt.datetime | None:
+    """The per-address rule: a growing delay, not a lock, so that one address's failures
+    over other accounts do not shut out everyone behind it (a bank's proxy or NAT). From the
+    ``BANKCRM_LOGIN_MAX_FAILURES_PER_IP``-th failure within the lock time, each further attempt
+    from the address waits 2, 4, 8 … seconds after its last failure, at most
+    ``BANKCRM_LOGIN_MAX_DELAY_SECONDS``. Returns when it may try again, None if now."""
+    if not ip:
+        return None
+    limit = settings.BANKCRM_LOGIN_MAX_FAILURES_PER_IP
+    by_ip = LoginFailure.objects.filter(ip_address=ip, at__gte=_window())
+    cap = limit + 16  # 2**16 s is past any sensible maximum delay
+    ats = list(by_ip.order_by("-at").values_list("at", flat=True)[:cap])
+    if len(ats) < limit:
+        return None
+    seconds = min(2 ** (len(ats) - limit + 1), settings.BANKCRM_LOGIN_MAX_DELAY_SECONDS)
+    until = ats[0] + dt.timedelta(seconds=seconds)
+    return until if until > timezone.now() else None
+
+
+def _locked_until(key: str, ip: str | None) -> dt.datetime | None:
+    return _user_locked_until(key) or address_delay(ip)
+
+
+def login_failure_record(
+    *, username: str, ip: str | None, known: str | None = None, factor: str = "password"
+) -> None:
+    """Count a failed log-in (``factor``: "password" or "totp", counted apart); the one that
+    reaches the user's limit locks the account (audited). ``known``: :func:`known_username`
+    of it, when the caller has it already."""
     if known is None:
         known = known_username(username)
     key = _failure_key(username, known)
-    LoginFailure.objects.create(username=key, ip_address=ip)
-    until = _locked_until(key, ip)
+    LoginFailure.objects.create(username=_code_key(key) if factor == "totp" else key, ip_address=ip)
+    until = _user_locked_until(key)
     if until is not None:
         audit_record(
             actor=None,
@@ -75,4 +109,11 @@ def login_failure_record(*, username: str, ip: str | None, known: str | None = N
 
 
 def login_failures_clear(*, username: str) -> None:
+    """A correct password clears the password failures, never the code failures."""
     LoginFailure.objects.filter(username=_failure_key(username, known_username(username))).delete()
+
+
+def code_failures_clear(*, username: str) -> None:
+    """A correct second factor clears the wrong codes."""
+    key = _failure_key(username, known_username(username))
+    LoginFailure.objects.filter(username=_code_key(key)).delete()

@@ -15,12 +15,11 @@ from django.views.decorators.http import require_POST, require_safe
 from bankcrm.access.models import ApiToken
 from bankcrm.access.services import token_revoke
 from bankcrm.access.sessions import session_end, session_list
+from bankcrm.core.checks import DEVELOPMENT_SECRET_PREFIX
 from bankcrm.core.models import TotpDevice
 from bankcrm.core.permissions import AuthenticatedRequest, role_required
 from bankcrm.core.roles import CAN_MANAGE_SECURITY, Role
 from bankcrm.core.selectors import chain_last_check
-
-DEVELOPMENT_KEY_PREFIX = "insecure-development-key"
 
 
 def _settings_summary() -> list[tuple[str, str, bool]]:
@@ -41,8 +40,10 @@ def _settings_summary() -> list[tuple[str, str, bool]]:
         (_("Debug mode"), _("on") if s.DEBUG else _("off"), not s.DEBUG),
         (
             _("Secret key"),
-            _("development key") if s.SECRET_KEY.startswith(DEVELOPMENT_KEY_PREFIX) else _("set"),
-            not s.SECRET_KEY.startswith(DEVELOPMENT_KEY_PREFIX),
+            _("development key")
+            if s.SECRET_KEY.startswith(DEVELOPMENT_SECRET_PREFIX)
+            else _("set"),
+            not s.SECRET_KEY.startswith(DEVELOPMENT_SECRET_PREFIX),
         ),
         (
             _("Audit chain key"),

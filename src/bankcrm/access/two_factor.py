@@ -16,7 +16,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from bankcrm.access import totp
-from bankcrm.access.lockout import login_failure_record
+from bankcrm.access.lockout import code_failures_clear, login_failure_record
 from bankcrm.core.audit import audit_record
 from bankcrm.core.models import AuditAction, TotpDevice, User
 from bankcrm.core.permissions import AuthenticatedRequest
@@ -61,8 +61,9 @@ def provisioning_uri(device: TotpDevice) -> str:
 def totp_verify(*, request: AuthenticatedRequest, code: str) -> bool:
     """Check ``code`` for the logged-in user; confirms a new authenticator on its first code.
 
-    A code is accepted once (its time step must be later than the last one used). A wrong
-    code counts towards the log-in lock-out like a wrong password.
+    A code is accepted once (its time step must be later than the last one used). Wrong codes
+    are counted on their own (a correct password does not clear them) and lock the user as
+    wrong passwords do; only a correct code clears them.
     """
     user = request.user
     device = TotpDevice.objects.select_for_update().get(pk=device_for(user).pk)
@@ -76,9 +77,13 @@ def totp_verify(*, request: AuthenticatedRequest, code: str) -> bool:
             changes={"username": user.get_username(), "factor": "totp"},
         )
         login_failure_record(
-            username=user.get_username(), ip=client_ip(request), known=user.get_username()
+            username=user.get_username(),
+            ip=client_ip(request),
+            known=user.get_username(),
+            factor="totp",
         )
         return False
+    code_failures_clear(username=user.get_username())
     device.last_step = step
     first = device.confirmed_at is None
     if first:

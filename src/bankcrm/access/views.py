@@ -17,9 +17,8 @@ from django.utils.translation import gettext as _
 
 from bankcrm.access import two_factor
 from bankcrm.access.forms import LockingAuthenticationForm
-from bankcrm.access.lockout import login_locked_until
+from bankcrm.access.lockout import user_locked_until
 from bankcrm.core.permissions import AuthenticatedRequest
-from bankcrm.core.security import client_ip
 
 
 class LoginView(auth_views.LoginView):
@@ -43,7 +42,7 @@ def two_factor_view(request: AuthenticatedRequest) -> HttpResponse:
     if request.method == "POST":
         if two_factor.totp_verify(request=request, code=request.POST.get("code", "")):
             return redirect(next_url or "web:dashboard")
-        until = login_locked_until(username=request.user.get_username(), ip=client_ip(request))
+        until = user_locked_until(username=request.user.get_username())
         if until is not None:
             logout(request)
             messages.error(

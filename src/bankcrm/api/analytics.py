@@ -13,7 +13,7 @@ from bankcrm.api import schemas as s
 from bankcrm.core.permissions import AuthenticatedRequest, require_role
 from bankcrm.core.roles import CAN_MANAGE_JOBS
 from bankcrm.insights.models import AnalyticsRun
-from bankcrm.insights.selectors import SEGMENT_GROUPS, at_risk_worklist, segment_kpis
+from bankcrm.insights.selectors import SEGMENT_GROUPS, at_risk_worklist, run_metrics, segment_kpis
 from bankcrm.jobs.engine import enqueue
 
 router = Router(tags=["analytics"])
@@ -50,8 +50,12 @@ def start_run(request: AuthenticatedRequest, body: RunStartIn) -> tuple[int, Any
 
 @router.get("/analytics/runs/{run_id}", response=s.responses({200: s.RunDetailOut}, 404))
 def get_run(request: AuthenticatedRequest, run_id: s.Id) -> Any:
-    """One run with its parameters and evaluation metrics (the model report)."""
-    return get_object_or_404(AnalyticsRun, pk=run_id)
+    """One run with its parameters and evaluation metrics (the model report). Roles with a
+    narrow scope get model quality only, not the bank-wide segment figures (their own are at
+    /kpis/segments)."""
+    run = get_object_or_404(AnalyticsRun, pk=run_id)
+    run.metrics = run_metrics(user=request.user, metrics=run.metrics)
+    return run
 
 
 @router.get("/analytics/at-risk", response=s.responses({200: s.AtRiskPage}))

@@ -11,6 +11,7 @@ from ninja import Field, Query, Router, Schema
 
 from bankcrm.api import schemas as s
 from bankcrm.core.permissions import AuthenticatedRequest
+from bankcrm.core.pii import role_view
 from bankcrm.customers import selectors, services
 from bankcrm.customers.models import Customer
 from bankcrm.insights.labels import CHURN_BANDS, LIFE_STAGES, SEGMENTS, STAGES
@@ -28,7 +29,12 @@ AUM_LIMIT = Decimal(10**16)
 
 
 class CustomerQuery(Schema):
-    q: s.Text = ""
+    q: s.Text = Field(
+        "",
+        description="name, customer number, last 4 of an ID; a whole mobile or ID number, or "
+        "more of an ID, only for roles that may reveal (audited, rate-limited per user)",
+    )
+    reason: s.Text = Field("", description="why an identifier search is made (audited)")
     branch: s.DbInt | None = None
     rm: s.DbInt | None = None
     status: s.Text = ""
@@ -54,7 +60,7 @@ class CustomerQuery(Schema):
     limit: int = 50
 
 
-@router.get("/customers", response=s.responses({200: s.CustomerPage}))
+@router.get("/customers", response=s.responses({200: s.CustomerPage}, 400, 403, 429))
 def list_customers(request: AuthenticatedRequest, query: Query[CustomerQuery]) -> dict[str, Any]:
     """Search customers in your scope; follow `next_cursor` for the next page."""
     page = customer_search(
@@ -62,6 +68,7 @@ def list_customers(request: AuthenticatedRequest, query: Query[CustomerQuery]) -
         filters=customer_filters(query.dict()),
         cursor=query.cursor,
         size=max(1, min(query.limit, 200)),
+        reason=query.reason,
     )
     return {"items": page.items, "next_cursor": page.next_cursor}
 
@@ -70,7 +77,7 @@ def list_customers(request: AuthenticatedRequest, query: Query[CustomerQuery]) -
 def get_customer(request: AuthenticatedRequest, customer_id: s.Id) -> Customer:
     c = selectors.customer_get(user=request.user, customer_id=customer_id)
     services.customer_viewed(actor=request.user, customer=c, purpose="api customer detail")
-    return c
+    return role_view(c, request.user.role)
 
 
 @router.get("/customers/{customer_id}/360", response=s.responses({200: s.Customer360Out}, 404))

@@ -1,18 +1,20 @@
-"""API request guards: per-token rate limits and Idempotency-Key replays on POST."""
+"""API request guards: authentication, per-user rate limits and Idempotency-Key replays on
+POST, in that order."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
-import math
-import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from bankcrm.access.services import token_user
+from bankcrm.core import ratelimit
 from bankcrm.core.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
@@ -22,20 +24,39 @@ MAX_KEY = 255
 NOT_KEPT = ("/reveal",)
 
 
-def _caller(request: HttpRequest) -> str | None:
-    """Who is calling: the hash of the bearer token, or the session's user."""
-    auth = request.headers.get("Authorization", "")
-    if auth.lower().startswith("bearer ") and auth[7:].strip():
-        return hashlib.sha256(auth[7:].strip().encode()).hexdigest()
+# Where the middleware leaves the user of a checked bearer token, for the API's TokenAuth.
+TOKEN_USER = "_bankcrm_token_user"
+
+
+def _unauthenticated() -> HttpResponse:
+    return JsonResponse(
+        {"detail": _("Send a valid API token: Authorization: Bearer <token>.")}, status=401
+    )
+
+
+def authenticate(request: HttpRequest) -> tuple[str | None, HttpResponse | None]:
+    """Who is calling, checked before anything is counted or replayed: ``("user:<id>", None)``
+    for a live bearer token or a logged-in session, ``(None, None)`` for an anonymous request
+    (the API answers it 401), ``(None, 401)`` for an Authorization header that is not a live
+    bearer token — never a fall-through to the session that came with it."""
+    auth = request.headers.get("Authorization")
+    if auth is not None:
+        scheme, _sep, raw = auth.strip().partition(" ")
+        user = token_user(raw=raw.strip()) if scheme.lower() == "bearer" and raw.strip() else None
+        if user is None:
+            return None, _unauthenticated()
+        setattr(request, TOKEN_USER, user)
+        return f"user:{user.pk}", None
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        return f"user:{user.pk}"
-    return None
+        return f"user:{user.pk}", None
+    return None, None
 
 
 class ApiGuardMiddleware:
-    """For /api/ requests: a rate limit per token (or session user), then, for a POST with an
-    Idempotency-Key, the first response replayed to every retry of the same request."""
+    """For /api/ requests: authentication first, then a rate limit per user (whichever token
+    or session they call with), then, for a POST with an Idempotency-Key, the first response
+    replayed to every retry of the same request by the same user."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -43,7 +64,9 @@ class ApiGuardMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path.startswith("/api/"):
             return self.get_response(request)
-        caller = _caller(request)
+        caller, refused = authenticate(request)
+        if refused is not None:
+            return refused
         if caller is not None:
             limited = self._rate_limited(caller)
             if limited is not None:
@@ -60,25 +83,14 @@ class ApiGuardMiddleware:
 
     def _rate_limited(self, caller: str) -> HttpResponse | None:
         limit, window = settings.BANKCRM_API_RATE_LIMIT, settings.BANKCRM_API_RATE_WINDOW
-        if limit <= 0:
+        retry = ratelimit.hit(f"api:{caller}", limit=limit, window=window)
+        if retry is None:
             return None
-        now = time.time()
-        slot = int(now // window)
-        name = f"api-rate:{caller}:{slot}"
-        cache.add(name, 0, timeout=window + 1)
-        try:
-            count = cache.incr(name)
-        except ValueError:  # expired between add and incr
-            cache.set(name, 1, timeout=window + 1)
-            count = 1
-        if count <= limit:
-            return None
-        retry = max(1, math.ceil((slot + 1) * window - now))
         response = JsonResponse(
             {
                 "detail": _(
                     "Too many requests: at most %(limit)d per %(window)d seconds for one "
-                    "token. Try again in %(retry)d seconds."
+                    "user. Try again in %(retry)d seconds."
                 )
                 % {"limit": limit, "window": window, "retry": retry}
             },
@@ -96,6 +108,10 @@ class ApiGuardMiddleware:
         fingerprint = hashlib.sha256(
             b"\n".join([b"POST", request.get_full_path().encode(), request.body])
         ).hexdigest()
+        # Kept for BANKCRM_IDEMPOTENCY_HOURS: older keys of this caller are removed, and a key
+        # may be used afresh once its first use has expired.
+        cutoff = timezone.now() - dt.timedelta(hours=settings.BANKCRM_IDEMPOTENCY_HOURS)
+        IdempotencyKey.objects.filter(caller=caller, created_at__lt=cutoff).delete()
         stored = IdempotencyKey.objects.filter(caller=caller, key=key).first()
         if stored is not None:
             return self._replay(stored, fingerprint)

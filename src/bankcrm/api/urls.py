@@ -14,6 +14,7 @@ from ninja.errors import ValidationError as SchemaValidationError
 
 from bankcrm.api import analytics, customers, imports, jobs, kpis
 from bankcrm.api.auth import api_auth
+from bankcrm.profile import FilterError, IdentifierSearchThrottled
 
 api = NinjaAPI(
     title="Bank CRM API",
@@ -94,6 +95,29 @@ def _schema_error(request: HttpRequest, exc: SchemaValidationError) -> HttpRespo
     return api.create_response(
         request, {"detail": _("The request is not valid."), "errors": errors}, status=422
     )
+
+
+@api.exception_handler(FilterError)
+def _bad_filter(request: HttpRequest, exc: FilterError) -> HttpResponse:
+    return api.create_response(
+        request,
+        {"detail": _("The request is not valid."), "errors": {"__all__": [str(exc)]}},
+        status=400,
+    )
+
+
+@api.exception_handler(IdentifierSearchThrottled)
+def _throttled(request: HttpRequest, exc: IdentifierSearchThrottled) -> HttpResponse:
+    response = api.create_response(
+        request,
+        {
+            "detail": _("Too many searches by mobile or ID number: try again in %(n)d seconds.")
+            % {"n": exc.retry_after}
+        },
+        status=429,
+    )
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(PermissionDenied)

@@ -93,7 +93,7 @@ class CoreConfig(AppConfig):
         ),
         "IdempotencyKey": ModelInventory(
             Subject.CUSTOMER_AND_STAFF,
-            # The caller is the hash of a token or a user's id; the body is the first response to
+            # The caller is a user's id; the body is the first response to
             # an API POST (a new task, an interaction; reveals are never kept).
             {"caller": C.STAFF_IDENTIFIER, "body": C.EMBEDDED, "created_at": C.ACTIVITY},
             reviewed("key", "fingerprint", "status", "content_type"),
@@ -102,3 +102,6 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from bankcrm.core import checks  # noqa: F401
+        from bankcrm.core.logscrub import scrub_access_logs
+
+        scrub_access_logs()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 from typing import IO
@@ -10,6 +9,7 @@ from typing import IO
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from bankcrm.core import csvfile
 from bankcrm.core.audit import audit_record
 from bankcrm.core.models import AuditAction, AuditEvent, User
 from bankcrm.core.selectors import audit_event_list
@@ -37,7 +37,7 @@ def write_events(out: IO[str], events: QuerySet[AuditEvent], *, fmt: str) -> int
     """Write ``events`` in their order as CSV or JSON lines; returns how many."""
     rows = events.values_list(*COLUMNS).iterator(chunk_size=5000)
     n = 0
-    writer = csv.writer(out) if fmt == "csv" else None
+    writer = csvfile.writer(out) if fmt == "csv" else None
     if writer is not None:
         writer.writerow(COLUMNS)
     for row in rows:

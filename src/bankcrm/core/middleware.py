@@ -7,6 +7,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 
 from bankcrm.core.audit import RequestContext, reset_request_context, set_request_context
+from bankcrm.core.security import client_ip
 
 
 class AuditContextMiddleware:
@@ -15,9 +16,7 @@ class AuditContextMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         channel = "api" if request.path.startswith("/api/") else "web"
-        token = set_request_context(
-            RequestContext(ip_address=request.META.get("REMOTE_ADDR"), channel=channel)
-        )
+        token = set_request_context(RequestContext(ip_address=client_ip(request), channel=channel))
         try:
             return self.get_response(request)
         finally:

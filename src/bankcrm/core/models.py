@@ -238,7 +238,7 @@ class IdempotencyKey(models.Model):
     of creating the thing twice; the same key with a different request is refused.
     """
 
-    caller = models.CharField(_("caller"), max_length=64)  # hash of the token, or user:<id>
+    caller = models.CharField(_("caller"), max_length=64)  # user:<id>, token or session
     key = models.CharField(_("key"), max_length=255)
     fingerprint = models.CharField(_("request fingerprint"), max_length=64)
     status = models.PositiveSmallIntegerField(_("status"))

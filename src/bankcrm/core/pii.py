@@ -13,12 +13,12 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from django.apps import apps
 from django.db import models
 
-from bankcrm.core.masking import mask_mobile, mask_resident_id
+from bankcrm.core.masking import mask_email, mask_mobile, mask_resident_id
 
 
 class DataClass(StrEnum):
@@ -152,3 +152,47 @@ def mask_changes(model: type[models.Model] | str, changes: dict[str, Any]) -> di
         else:
             out[name] = mask_field(model, name, value)
     return out
+
+
+# --- other personal fields, by role -----------------------------------------------------------
+
+# Beyond the masked classes: the fields a role sees only coarsened, in pages, the API and
+# exports alike (``role_view``). Marketing works on segments and consented channels: it needs
+# neither a customer's contact details, exact birth date nor what staff wrote about them. Every
+# other role that reads a customer sees these fields in full (to serve and audit them).
+ROLE_COARSENED: dict[tuple[str, str], frozenset[str]] = {
+    ("customers.customer", "email"): frozenset({"marketing"}),
+    ("customers.customer", "address"): frozenset({"marketing"}),
+    ("customers.customer", "birth_date"): frozenset({"marketing"}),
+    ("interactions.interaction", "notes"): frozenset({"marketing"}),
+    ("interactions.task", "notes"): frozenset({"marketing"}),
+}
+ADDRESS_SHOWN = 6  # characters of an address kept: its province and city (北京市朝阳区)
+
+
+def coarsen(cls: DataClass | None, value: Any) -> Any:
+    """What a role without the field sees of ``value``: an email masked, an address's first
+    characters, no birth date, no free text."""
+    if value in (None, ""):
+        return value
+    if cls == DataClass.EMAIL:
+        return mask_email(str(value))
+    if cls == DataClass.ADDRESS:
+        text = str(value)
+        return text if len(text) <= ADDRESS_SHOWN else text[:ADDRESS_SHOWN] + "…"
+    if cls == DataClass.BIRTH_DATE:
+        return None
+    return ""
+
+
+M = TypeVar("M", bound=models.Model)
+
+
+def role_view(instance: M, role: str) -> M:
+    """``instance`` with the fields ``role`` may not read in full coarsened, in place (for
+    display only: the read model's objects are never saved)."""
+    label = instance._meta.label_lower
+    for (model, name), roles in ROLE_COARSENED.items():
+        if model == label and role in roles:
+            setattr(instance, name, coarsen(data_class(label, name), getattr(instance, name)))
+    return instance

@@ -2,14 +2,46 @@
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 
+def _trusted(address: str, proxies: list[Any]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return False
+    return any(ip in net for net in proxies)
+
+
+@functools.lru_cache(maxsize=8)
+def _networks(text: str) -> list[Any]:
+    return [ipaddress.ip_network(p.strip(), strict=False) for p in text.split(",") if p.strip()]
+
+
 def client_ip(request: HttpRequest | None) -> str | None:
-    return request.META.get("REMOTE_ADDR") if request is not None else None
+    """The client's address: REMOTE_ADDR, or, when that is one of ``BANKCRM_TRUSTED_PROXIES``
+    (addresses or networks), the nearest address in ``X-Forwarded-For`` that is not a trusted
+    proxy (the ones before it could be written by the client)."""
+    if request is None:
+        return None
+    remote = request.META.get("REMOTE_ADDR")
+    proxies = _networks(settings.BANKCRM_TRUSTED_PROXIES)
+    if not remote or not proxies or not _trusted(remote, proxies):
+        return remote
+    forwarded = [a.strip() for a in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    for address in reversed([a for a in forwarded if a]):
+        if not _trusted(address, proxies):
+            try:
+                return str(ipaddress.ip_address(address))
+            except ValueError:
+                return remote  # not an address: keep the proxy's, never the text
+    return remote
 
 
 class SecurityHeadersMiddleware:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django import forms
+from django.db.models import Q
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
@@ -40,7 +41,9 @@ class CustomerForm(forms.ModelForm):
             ]
         }
 
-    def __init__(self, *args: Any, rm_queryset: Any = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, rm_queryset: Any = None, branch_queryset: Any = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             self.fields["customer_no"].disabled = True
@@ -53,6 +56,13 @@ class CustomerForm(forms.ModelForm):
             del self.fields["version"]
         if rm_queryset is not None:
             cast(forms.ModelChoiceField, self.fields["rm"]).queryset = rm_queryset
+        if branch_queryset is not None:
+            branches = branch_queryset
+            if self.instance.pk and self.instance.branch_id:  # the current one stays shown
+                branches = branches.model._default_manager.filter(
+                    Q(pk__in=branches.values("pk")) | Q(pk=self.instance.branch_id)
+                )
+            cast(forms.ModelChoiceField, self.fields["branch"]).queryset = branches
         # Accept "+86 138 1234 5678" and the like; the model stores the bare 11 digits.
         cast(forms.CharField, self.fields["mobile"]).max_length = 20
         self.fields["mobile"].validators = []

@@ -8,14 +8,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from bankcrm.core.crypto import blind_index
 from bankcrm.core.models import Branch, User
 from bankcrm.core.pagination import Page, SortKey, keyset_page
-from bankcrm.core.permissions import scoped, user_scope
+from bankcrm.core.permissions import branch_ids_under, scoped, user_scope
 from bankcrm.core.roles import Scope
 
 if TYPE_CHECKING:
@@ -42,6 +42,19 @@ def branches_visible_to(user: User) -> QuerySet[Branch]:
     if user_scope(user) == Scope.OWN:
         return Branch.objects.filter(pk__in=customers_visible_to(user).values("branch_id"))
     return scoped(Branch.objects.all(), user, rm="pk", branch="pk")
+
+
+def branches_assignable_by(user: User) -> QuerySet[Branch]:
+    """The branches ``user`` may put a customer in: a bank-wide role any, a branch manager
+    their branch and those below it, an RM their own branch and those below it (where their
+    manager sees the customer)."""
+    scope = user_scope(user)
+    if scope == Scope.ALL:
+        return Branch.objects.all()
+    home = getattr(user, "branch_id", None)
+    if scope in (Scope.BRANCH, Scope.OWN) and home:
+        return Branch.objects.filter(pk__in=branch_ids_under(home))
+    return Branch.objects.none()
 
 
 def customer_get(*, user: User, customer_id: int) -> Customer:
@@ -97,22 +110,57 @@ def _ids_ending(base: QuerySet[Customer], tail: str) -> list[int]:
 ENDING_CANDIDATES = 5_000
 
 
-def _search_q(q: str, base: QuerySet[Customer] | None = None) -> Q:
-    """Interpret a free-text query: mobile, customer number, ID last digits or a name."""
+class SearchKind:
+    """What a free-text query searches by. The identifier kinds are what the customer read
+    model's search rule (``bankcrm.profile``) guards."""
+
+    MOBILE = "mobile"  # a whole mobile number
+    ID_NUMBER = "id_number"  # a whole resident ID
+    ID_ENDING = "id_ending"  # more of an ID than its last 4 characters
+    ID_LAST4 = "id_last4"  # the last 4 characters of an ID, as every mask shows them
+    CUSTOMER_NO = "customer_no"
+    NAME = "name"
+
+
+# Searches that find a customer by more of an identifier than its mask shows.
+REVEALING_SEARCHES = frozenset({SearchKind.MOBILE, SearchKind.ID_NUMBER, SearchKind.ID_ENDING})
+# Searches by any part of an identifier (rate-limited per user).
+IDENTIFIER_SEARCHES = REVEALING_SEARCHES | {SearchKind.ID_LAST4}
+
+
+def search_term(q: str) -> tuple[str, str]:
+    """A free-text query's kind (`SearchKind`) and its normalised value."""
     q = q.strip()
     digits = re.sub(r"[\s\-]", "", q)
     if digits.startswith("+86"):
         digits = digits[3:]
     if re.fullmatch(r"1\d{10}", digits):
-        return Q(mobile_hash=blind_index(digits, "mobile"))
+        return SearchKind.MOBILE, digits
     if _CUSTOMER_NO_RE.match(q):
-        return Q(customer_no=q.upper())
+        return SearchKind.CUSTOMER_NO, q.upper()
     if re.fullmatch(r"\d{3}[\dXx]", q):
-        return Q(id_last4=q.upper())
+        return SearchKind.ID_LAST4, q.upper()
     if re.fullmatch(r"\d{17}[\dXx]", q):  # a whole resident ID
-        return Q(id_number_hash=blind_index(q, "id_number"))
+        return SearchKind.ID_NUMBER, q.upper()
     if re.fullmatch(r"\d{5,16}[\dXx]", q):
-        return Q(pk__in=_ids_ending(Customer.objects.all() if base is None else base, q.upper()))
+        return SearchKind.ID_ENDING, q.upper()
+    return SearchKind.NAME, q
+
+
+def _search_q(q: str, base: QuerySet[Customer] | None = None) -> Q:
+    """Interpret a free-text query: mobile, customer number, ID last digits or a name."""
+    kind, value = search_term(q)
+    if kind == SearchKind.MOBILE:
+        return Q(mobile_hash=blind_index(value, "mobile"))
+    if kind == SearchKind.CUSTOMER_NO:
+        return Q(customer_no=value)
+    if kind == SearchKind.ID_LAST4:
+        return Q(id_last4=value)
+    if kind == SearchKind.ID_NUMBER:
+        return Q(id_number_hash=blind_index(value, "id_number"))
+    if kind == SearchKind.ID_ENDING:
+        return Q(pk__in=_ids_ending(Customer.objects.all() if base is None else base, value))
+    q = value
     # A name: prefix match on short queries (indexed), any-part match from 3 characters
     # (trigram-indexed on PostgreSQL).
     if len(q) < 3:
@@ -223,13 +271,27 @@ def rm_assignments(*, customer: Customer, limit: int = 20) -> list[RmAssignment]
     )
 
 
-def group_memberships(*, customer: Customer) -> list[GroupMembership]:
-    """The relationship groups the customer belongs to, with their other members."""
-    return list(
+def group_memberships(*, customer: Customer, user: User) -> list[GroupMembership]:
+    """The relationship groups the customer belongs to, each with its other members that are
+    within ``user``'s scope (``group.members_in_scope``) and how many are not
+    (``group.members_hidden``): a member outside the scope is counted, never named."""
+    in_scope = scoped(
+        GroupMembership.objects.select_related("customer").order_by("pk"),
+        user,
+        rm="customer__rm",
+        branch="customer__branch",
+    ).exclude(customer=customer)
+    memberships: list[GroupMembership] = list(
         GroupMembership.objects.filter(customer=customer)
         .select_related("group")
-        .prefetch_related("group__memberships__customer")
+        .annotate(group_size=Count("group__memberships"))
+        .prefetch_related(Prefetch("group__memberships", in_scope, to_attr="members_in_scope"))
     )
+    for m in memberships:
+        others: int = getattr(m, "group_size", 1) - 1
+        shown: list[GroupMembership] = getattr(m.group, "members_in_scope", [])
+        m.group.members_hidden = others - len(shown)  # type: ignore[attr-defined]
+    return memberships
 
 
 def customer_consents(*, customer: Customer) -> list[ConsentState]:

@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 from bankcrm.core.audit import audit_record, diff, snapshot
 from bankcrm.core.concurrency import check_version
 from bankcrm.core.models import AuditAction, User
-from bankcrm.core.permissions import require_role
+from bankcrm.core.permissions import require_role, user_scope
 from bankcrm.core.pii import mask_changes
-from bankcrm.core.roles import CAN_EDIT_CUSTOMERS, CAN_REVEAL_PII
+from bankcrm.core.roles import CAN_EDIT_CUSTOMERS, CAN_REVEAL_PII, Scope
 from bankcrm.core.validators import normalize_mobile, normalize_resident_id
 from bankcrm.customers.models import ConsentEvent, Customer, IdType, RmAssignment
 
@@ -75,9 +75,31 @@ def _record_assignment(customer: Customer, reason: str) -> None:
 
 
 @transaction.atomic
+def _check_placement(*, actor: User, customer: Customer, before: dict[str, Any] | None) -> None:
+    """A customer's branch must be one the actor may assign (`branches_assignable_by`), and an
+    RM may not move their customer out of their own portfolio (another branch or another RM):
+    that needs a branch manager, who keeps seeing the customer."""
+    from bankcrm.customers.selectors import branches_assignable_by
+
+    moved = before is not None and (
+        before.get("branch") != customer.branch_id or before.get("rm") != customer.rm_id
+    )
+    if user_scope(actor) == Scope.OWN and moved:
+        raise ValidationError(
+            _("Moving a customer to another branch or RM needs a branch manager.")
+        )
+    placed = (before is None or moved) and customer.branch_id is not None
+    if placed and not branches_assignable_by(actor).filter(pk=customer.branch_id).exists():
+        raise ValidationError(
+            {"branch": _("You may not put a customer in this branch: it is outside your scope.")}
+        )
+
+
 def customer_create(*, actor: User, data: dict[str, Any]) -> Customer:
     require_role(actor, CAN_EDIT_CUSTOMERS, _("Your role may not change customer data."))
     customer = Customer(**{k: v for k, v in data.items() if k in EDITABLE_FIELDS + ["customer_no"]})
+    if getattr(actor, "is_authenticated", False):
+        _check_placement(actor=actor, customer=customer, before=None)
     _normalise(customer)
     customer.full_clean()
     customer.save()
@@ -110,6 +132,8 @@ def customer_update(
     for k, v in data.items():
         if k in EDITABLE_FIELDS:
             setattr(locked, k, v)
+    if getattr(actor, "is_authenticated", False):
+        _check_placement(actor=actor, customer=locked, before=before)
     _normalise(locked)
     locked.full_clean()
     after = snapshot(locked, EDITABLE_FIELDS)

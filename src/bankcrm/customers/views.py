@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from bankcrm.banking.models import Channel
 from bankcrm.core.concurrency import ConcurrentEdit
+from bankcrm.core.pagination import Page
 from bankcrm.core.permissions import AuthenticatedRequest, role_required
 from bankcrm.core.pii import mask_field
 from bankcrm.core.roles import CAN_EDIT_CUSTOMERS, CAN_LOG_INTERACTIONS, CAN_REVEAL_PII, has_role
@@ -31,7 +32,14 @@ from bankcrm.customers.models import (
 )
 from bankcrm.insights.labels import CHURN_BANDS, LIFE_STAGES, SEGMENTS, STAGES
 from bankcrm.interactions.forms import InteractionForm, TaskForm
-from bankcrm.profile import customer_filters, customer_profile, customer_search
+from bankcrm.profile import (
+    FilterError,
+    IdentifierSearchRefused,
+    IdentifierSearchThrottled,
+    customer_filters,
+    customer_profile,
+    customer_search,
+)
 from bankcrm.web.charts import line_chart, pie_chart
 
 MAX_RM_CHOICES = 200
@@ -40,13 +48,34 @@ MAX_RM_CHOICES = 200
 @login_required
 @require_safe
 def customer_list_view(request: AuthenticatedRequest) -> HttpResponse:
-    filters = customer_filters(request.GET)
-    page = customer_search(
-        user=request.user, filters=filters, cursor=request.GET.get("cursor") or None
-    )
+    try:
+        filters = customer_filters(request.GET)
+    except FilterError as bad:
+        return render(request, "400.html", {"message": str(bad)}, status=400)
+    # A refused or throttled search answers 200 with a notice, so HTMX shows it in place.
+    notice = ""
+    try:
+        page = customer_search(
+            user=request.user,
+            filters=filters,
+            cursor=request.GET.get("cursor") or None,
+            reason=request.GET.get("reason", "")[:200],
+        )
+    except IdentifierSearchRefused as refused:
+        page, notice = Page(items=[], next_cursor=None), str(refused)
+    except IdentifierSearchThrottled as throttled:
+        page = Page(items=[], next_cursor=None)
+        notice = _("Too many searches by mobile or ID number: try again in %(n)d seconds.") % {
+            "n": throttled.retry_after
+        }
     query = request.GET.copy()
     query.pop("cursor", None)
-    context: dict[str, Any] = {"page": page, "filters": filters, "query": query.urlencode()}
+    context: dict[str, Any] = {
+        "page": page,
+        "filters": filters,
+        "query": query.urlencode(),
+        "search_notice": notice,
+    }
     htmx = getattr(request, "htmx", False)
     if htmx and request.GET.get("cursor"):
         return render(request, "customers/_rows.html", context)
@@ -79,6 +108,8 @@ def customer_list_view(request: AuthenticatedRequest) -> HttpResponse:
             ("-onboarded_on", _("Newest first")),
         ],
         can_create=has_role(request.user, CAN_EDIT_CUSTOMERS),
+        can_reveal=has_role(request.user, CAN_REVEAL_PII),
+        reason=request.GET.get("reason", "")[:200],
     )
     return render(request, "customers/list.html", context)
 
@@ -135,6 +166,7 @@ def customer_create_view(request: AuthenticatedRequest) -> HttpResponse:
     form = CustomerForm(
         request.POST or None,
         rm_queryset=_form_rm_queryset(request),
+        branch_queryset=selectors.branches_assignable_by(request.user),
         initial={
             "onboarded_on": timezone.localdate(),
             "branch": request.user.branch_id,
@@ -158,7 +190,10 @@ def customer_create_view(request: AuthenticatedRequest) -> HttpResponse:
 def customer_edit_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     customer = selectors.customer_get(user=request.user, customer_id=pk)
     form = CustomerForm(
-        request.POST or None, instance=customer, rm_queryset=_form_rm_queryset(request)
+        request.POST or None,
+        instance=customer,
+        rm_queryset=_form_rm_queryset(request),
+        branch_queryset=selectors.branches_assignable_by(request.user),
     )
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k not in {"customer_no", "version"}}
@@ -188,7 +223,12 @@ def _edit_conflict(request: AuthenticatedRequest, pk: int, exc: ConcurrentEdit) 
     values = {name: getattr(current, name) for name in services.EDITABLE_FIELDS}
     posted = request.POST.copy()
     posted["version"] = str(current.version)
-    form = CustomerForm(posted, instance=current, rm_queryset=_form_rm_queryset(request))
+    form = CustomerForm(
+        posted,
+        instance=current,
+        rm_queryset=_form_rm_queryset(request),
+        branch_queryset=selectors.branches_assignable_by(request.user),
+    )
     saved: dict[str, str] = {}
     if form.is_valid():
         saved = {

@@ -93,4 +93,6 @@ def load_mapping(path: Path) -> Mapping:
         raise MappingError(_("The mapping file cannot be read: %s") % exc) from None
     except tomllib.TOMLDecodeError as exc:
         raise MappingError(_("The mapping file is not valid TOML: %s") % exc) from None
+    except RecursionError:  # tables or arrays nested thousands deep
+        raise MappingError(_("The mapping file is nested too deeply to be a mapping.")) from None
     return mapping_from_dict(data, name=path.name)

@@ -6,7 +6,6 @@ and column find the cell in the bank's own file.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext as _
 
+from bankcrm.core import csvfile
 from bankcrm.core.pii import mask_field
 from bankcrm.ingest.models import ImportStatus
 
@@ -149,7 +149,7 @@ def error_report_write(run_id: int, file_name: str, errors: list[RowError]) -> N
         path.unlink(missing_ok=True)
         return
     with path.open("w", encoding="utf-8-sig", newline="") as f:
-        out = csv.writer(f)
+        out = csvfile.writer(f)
         out.writerow([_("file"), _("line"), _("column"), _("value"), _("reason")])
         for e in errors:
             out.writerow([file_name, e.line, e.column, e.value, e.reason])

@@ -10,7 +10,6 @@ import contextlib
 import csv
 import gzip
 import io
-import shutil
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,7 +22,35 @@ SAMPLE_BYTES = 1 << 20
 PARQUET_BATCH = 20_000
 DELIMITERS = (",", "\t", ";", "|")
 
-csv.field_size_limit(1 << 24)
+
+@dataclass(frozen=True)
+class Limits:
+    """What one import may unpack and hold: decompression and size bombs are refused with a
+    message naming the limit (settings ``BANKCRM_IMPORT_MAX_*``)."""
+
+    unpacked_bytes: int  # bytes out of gzip (and a Parquet file's data, unpacked)
+    line_chars: int  # one physical line of a CSV file
+    fields: int  # cells in one row
+    spool_bytes: int  # a gzipped Parquet file unpacked to disk (in the import directory)
+
+    @classmethod
+    def from_settings(cls) -> Limits:
+        from django.conf import settings
+
+        return cls(
+            unpacked_bytes=settings.BANKCRM_IMPORT_MAX_UNPACKED_BYTES,
+            line_chars=settings.BANKCRM_IMPORT_MAX_LINE_CHARS,
+            fields=settings.BANKCRM_IMPORT_MAX_FIELDS,
+            spool_bytes=settings.BANKCRM_IMPORT_MAX_SPOOL_BYTES,
+        )
+
+
+def _too_big(what: str, setting: str, limit: int, *, line: int = 0) -> FileError:
+    return FileError(
+        _("The file is refused: %(what)s is over the limit of %(limit)s (%(setting)s).")
+        % {"what": what, "limit": f"{limit:,}", "setting": setting},
+        line=line,
+    )
 
 
 class FileError(Exception):
@@ -32,6 +59,25 @@ class FileError(Exception):
     def __init__(self, message: str, *, line: int = 0) -> None:
         super().__init__(message)
         self.line = line
+
+
+class _Capped(io.RawIOBase):
+    """A byte stream that refuses to give more than ``limit`` bytes (a decompression bomb)."""
+
+    def __init__(self, raw: IO[bytes], limit: int) -> None:
+        self.raw, self.limit, self.count = raw, limit, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.raw.read(len(buffer))
+        n = len(data)
+        self.count += n
+        if self.count > self.limit:
+            raise _too_big(_("the unpacked file"), "BANKCRM_IMPORT_MAX_UNPACKED_BYTES", self.limit)
+        buffer[:n] = data
+        return n
 
 
 class _Counting(io.RawIOBase):
@@ -111,8 +157,10 @@ class Source:
         encoding: str = "auto",
         delimiter: str = "",
         display_name: str = "",
+        limits: Limits | None = None,
     ) -> None:
         self.path = path
+        self.limits = limits or Limits.from_settings()
         self.name = display_name or path.name
         self.detected = Detected()
         self._encoding = encoding
@@ -134,6 +182,7 @@ class Source:
             self.detected.compression = "gzip"
             stream = gzip.GzipFile(fileobj=stream, mode="rb")
             self._closers.append(stream)
+            stream = _Capped(stream, self.limits.unpacked_bytes)
             stream = io.BufferedReader(stream, buffer_size=SAMPLE_BYTES)
             try:
                 magic = stream.peek(4)[:4]
@@ -157,18 +206,56 @@ class Source:
 
         self.detected.format = "parquet"
         if self.detected.compression:  # Parquet needs random access: unpack to a spool file
-            spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed in __exit__)
-            self._closers.append(spool)
-            shutil.copyfileobj(stream, spool, 1 << 20)
-            spool.seek(0)
-            source: Any = spool
+            source: Any = self._spool(stream)
         else:
             source = self.path
         try:
             self._parquet = pq.ParquetFile(source)
         except Exception as exc:
             raise FileError(_("The Parquet file cannot be read: %s") % exc) from None
+        self._check_parquet()
         self.detected.header = [n.replace("\x00", "") for n in self._parquet.schema_arrow.names]
+
+    def _spool(self, stream: Any) -> IO[bytes]:
+        """The unpacked file on disk, in the import directory (never the system's temporary
+        directory), at most ``spool_bytes``."""
+        from bankcrm.ingest.outcome import import_dir
+
+        spool = tempfile.TemporaryFile(dir=import_dir(), prefix="spool-")  # noqa: SIM115
+        self._closers.append(spool)
+        limit, written = self.limits.spool_bytes, 0
+        while chunk := stream.read(1 << 20):
+            written += len(chunk)
+            if written > limit:
+                raise _too_big(_("the unpacked file"), "BANKCRM_IMPORT_MAX_SPOOL_BYTES", limit)
+            spool.write(chunk)
+        spool.seek(0)
+        return spool
+
+    def _check_parquet(self) -> None:
+        """Refuse what cannot be imported before any row is read: nested columns (a list or a
+        struct is not a cell), too many columns, data that unpacks past the limit."""
+        import pyarrow as pa
+
+        schema = self._parquet.schema_arrow
+        nested = [f.name for f in schema if pa.types.is_nested(f.type)]
+        if nested:
+            raise FileError(
+                _("The Parquet file has nested columns, which cannot be imported: %s.")
+                % ", ".join(nested[:10])
+            )
+        if len(schema) > self.limits.fields:
+            raise _too_big(
+                _("the number of columns"), "BANKCRM_IMPORT_MAX_FIELDS", self.limits.fields
+            )
+        meta = self._parquet.metadata
+        unpacked = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+        if unpacked > self.limits.unpacked_bytes:
+            raise _too_big(
+                _("the unpacked data"),
+                "BANKCRM_IMPORT_MAX_UNPACKED_BYTES",
+                self.limits.unpacked_bytes,
+            )
 
     def _open_csv(self, stream: Any) -> None:
         sample = stream.peek(SAMPLE_BYTES)[:SAMPLE_BYTES]
@@ -191,7 +278,7 @@ class Source:
         self._closers.append(self._text)
         first = ""
         try:
-            first = self._text.readline()
+            first = self._readline(1)
         except UnicodeDecodeError:
             raise FileError(self._decode_message(encoding), line=1) from None
         if not first.strip():
@@ -208,6 +295,22 @@ class Source:
             "(utf-8 or gb18030)."
         ) % {"encoding": encoding}
 
+    def _readline(self, line: int) -> str:
+        """One physical line, at most ``line_chars`` long: a file without newlines is refused
+        after that much, not read into memory whole."""
+        assert self._text is not None
+        limit = self.limits.line_chars
+        text = self._text.readline(limit + 1)
+        if len(text) > limit and not text.endswith(("\n", "\r")):
+            raise _too_big(_("a line"), "BANKCRM_IMPORT_MAX_LINE_CHARS", limit, line=line)
+        return text
+
+    def _lines(self) -> Iterator[str]:
+        line = 1
+        while text := self._readline(line + 1):
+            line += 1
+            yield text
+
     # -- reading ------------------------------------------------------------------------
     @property
     def bytes_read(self) -> int:
@@ -219,11 +322,20 @@ class Source:
             yield from self._parquet_rows()
             return
         assert self._text is not None
-        reader = csv.reader(self._text, delimiter=self.detected.delimiter, strict=False)
-        line = 1
+        # A quoted cell may span lines: no cell is longer than a line may be.
+        csv.field_size_limit(self.limits.line_chars)
+        reader = csv.reader(self._lines(), delimiter=self.detected.delimiter, strict=False)
+        line, fields = 1, self.limits.fields
         try:
             for cells in reader:
                 line = reader.line_num + 1  # the reader started after the header line
+                if len(cells) > fields:
+                    raise _too_big(
+                        _("the number of cells in a row"),
+                        "BANKCRM_IMPORT_MAX_FIELDS",
+                        fields,
+                        line=line,
+                    )
                 if not cells or (len(cells) == 1 and not cells[0].strip()):
                     continue
                 yield line, cells
@@ -233,9 +345,17 @@ class Source:
             raise FileError(_("The file is not valid CSV: %s") % exc, line=line + 1) from None
 
     def _parquet_rows(self) -> Iterator[tuple[int, list[Any]]]:
-        line = 1
+        line, unpacked, limit = 1, 0, self.limits.unpacked_bytes
         try:
             for batch in self._parquet.iter_batches(batch_size=PARQUET_BATCH):
+                unpacked += batch.nbytes  # dictionary-encoded values count as read
+                if unpacked > limit:
+                    raise _too_big(
+                        _("the unpacked data"),
+                        "BANKCRM_IMPORT_MAX_UNPACKED_BYTES",
+                        limit,
+                        line=line,
+                    )
                 columns = [col.to_pylist() for col in batch.columns]
                 for cells in zip(*columns, strict=True):
                     line += 1

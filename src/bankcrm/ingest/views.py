@@ -17,6 +17,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
+from bankcrm.core import csvfile
 from bankcrm.core.permissions import AuthenticatedRequest, require_role
 from bankcrm.core.roles import CAN_IMPORT, has_role
 from bankcrm.ingest.forms import ImportForm
@@ -128,7 +129,7 @@ def _report_chunks(run: ImportRun, path: Path, size: int = 1 << 16) -> Iterator[
     """The error report as CSV, rejected ID numbers and mobiles masked, in chunks (a report
     has up to KEEP_ERRORS rows)."""
     buffer = io.StringIO()
-    out = csv.writer(buffer)
+    out = csvfile.writer(buffer)
     buffer.write("\ufeff")  # so spreadsheet programs read the UTF-8
     with path.open(encoding="utf-8-sig", newline="") as f:
         for i, row in enumerate(csv.reader(f)):

@@ -273,3 +273,24 @@ def score_filter_q(filters: CustomerFilters) -> Q:
         if higher:
             q &= Q(scores__churn_probability__lt=higher[0])
     return q
+
+
+# A run's figures about the bank's whole population: how many customers are in each segment,
+# tier and stage, cluster profiles, median CLV by segment, stage transitions. Roles with a
+# narrow scope (RM, branch manager) do not read them; they get their own scope's figures from
+# `segment_kpis` (the dashboard, /api/v1/kpis/segments). Model quality (AUC, calibration,
+# lift, importances, hit rate) describes the model, not customers, and is shown to every role.
+POPULATION_METRICS = frozenset(
+    {"segments", "tiers", "lifecycle", "life_stages", "clusters", "clv_by_segment", "transitions"}
+)
+
+
+def run_metrics(*, user: User, metrics: dict[str, Any] | None) -> dict[str, Any]:
+    """The metrics of a run that ``user`` may read (see `POPULATION_METRICS`)."""
+    from bankcrm.core.permissions import user_scope
+    from bankcrm.core.roles import Scope
+
+    metrics = dict(metrics or {})
+    if user_scope(user) == Scope.ALL:
+        return metrics
+    return {k: v for k, v in metrics.items() if k not in POPULATION_METRICS}

@@ -17,7 +17,7 @@ from bankcrm.core.roles import CAN_LOG_INTERACTIONS, has_role
 from bankcrm.customers.selectors import customer_get
 from bankcrm.insights.labels import SEGMENTS, STAGES
 from bankcrm.insights.models import AnalyticsRun
-from bankcrm.insights.selectors import at_risk_worklist, latest_score
+from bankcrm.insights.selectors import at_risk_worklist, latest_score, run_metrics
 from bankcrm.interactions.services import task_create
 from bankcrm.web.charts import bar_chart, line_chart, scatter_chart
 
@@ -70,7 +70,7 @@ def run_list_view(request: AuthenticatedRequest) -> HttpResponse:
 def run_detail_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     """The model report of one run: AUC, calibration, lift, importances, segments, CLV."""
     run = get_object_or_404(AnalyticsRun, pk=pk)
-    m = run.metrics or {}
+    m = run_metrics(user=request.user, metrics=run.metrics)
     churn: dict[str, Any] = m["churn"] if isinstance(m.get("churn"), dict) else {}
     figs: dict[str, str] = {}
     if churn.get("calibration"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 from collections.abc import Sequence
 from decimal import Decimal
@@ -19,9 +20,15 @@ def _num(v: Any) -> Any:
     return v
 
 
+def _label(v: Any) -> Any:
+    """A label from data (a branch's name, a category): Plotly reads a subset of HTML in text
+    (``<a href>`` becomes a link), so every label is escaped and shows as typed."""
+    return html.escape(v, quote=False) if isinstance(v, str) else _num(v)
+
+
 def _layout(title: str, **extra: Any) -> dict[str, Any]:
     layout: dict[str, Any] = {
-        "title": {"text": title, "font": {"size": 14}},
+        "title": {"text": html.escape(title, quote=False), "font": {"size": 14}},
         "margin": {"l": 60, "r": 10, "t": 40, "b": 40},
         "height": 280,
         "font": {"family": "system-ui, 'WenQuanYi Zen Hei', sans-serif"},
@@ -42,7 +49,7 @@ def line_chart(x: Sequence[Any], y: Sequence[Any], *, title: str, money: bool = 
             {
                 "type": "scatter",
                 "mode": "lines+markers",
-                "x": [_num(v) for v in x],
+                "x": [_label(v) for v in x],
                 "y": [_num(v) for v in y],
                 "line": {"color": PALETTE[0], "width": 2},
                 "marker": {"size": 4},
@@ -70,10 +77,10 @@ def bar_chart(
         else {"gridcolor": "#e5e5e5"}
     )
     if horizontal:
-        trace.update({"x": vals, "y": list(labels), "orientation": "h"})
+        trace.update({"x": vals, "y": [_label(v) for v in labels], "orientation": "h"})
         layout = _layout(title, xaxis=value_axis, yaxis={"automargin": True})
     else:
-        trace.update({"x": list(labels), "y": vals})
+        trace.update({"x": [_label(v) for v in labels], "y": vals})
         layout = _layout(title, yaxis=value_axis)
     return json.dumps({"data": [trace], "layout": layout})
 
@@ -83,7 +90,7 @@ def pie_chart(labels: Sequence[str], values: Sequence[Any], *, title: str) -> st
         "data": [
             {
                 "type": "pie",
-                "labels": list(labels),
+                "labels": [_label(v) for v in labels],
                 "values": [_num(v) for v in values],
                 "hole": 0.45,
                 "marker": {"colors": PALETTE},
@@ -104,7 +111,7 @@ def scatter_chart(x: Sequence[Any], y: Sequence[Any], *, title: str, diagonal: b
             "x": [_num(v) for v in x],
             "y": [_num(v) for v in y],
             "line": {"color": PALETTE[0]},
-            "name": title,
+            "name": html.escape(title, quote=False),
         }
     ]
     if diagonal:
