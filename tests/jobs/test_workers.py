@@ -73,6 +73,11 @@ def bank_db(tmp_path_factory) -> Iterator[tuple[str, dict[str, str]]]:
         "BANKCRM_VAR_DIR": str(root / "var"),
         "BANKCRM_IMPORT_DIR": str(root / "imports"),  # the shared media path
         "BANKCRM_2FA_REQUIRED_ROLES": "",
+        # The keys a production server refuses to start without, shared by every process.
+        "BANKCRM_SECRET_KEY": "workers-test-secret-key-" + "x" * 40,
+        "BANKCRM_PII_KEYS": "workers:" + "Q" * 43,
+        "BANKCRM_PII_INDEX_KEY": "workers test index key",
+        "BANKCRM_AUDIT_KEY": "workers test audit key",
         "BANKCRM_BROKER_VISIBILITY_TIMEOUT": str(VISIBILITY),
         "DJANGO_SETTINGS_MODULE": "bankcrm.settings",
     }
