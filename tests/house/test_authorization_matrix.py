@@ -75,6 +75,18 @@ def task_of(bank: Any, c: Any) -> dict[str, Any]:
     return {"pk": TaskFactory(customer=c).pk}
 
 
+def cust_account(bank: Any, c: Any) -> dict[str, Any]:
+    from tests.factories import AccountFactory
+
+    return {"pk": c.pk, "account_id": AccountFactory(customer=c).pk}
+
+
+def api_cust_account(bank: Any, c: Any) -> dict[str, Any]:
+    from tests.factories import AccountFactory
+
+    return {"customer_id": c.pk, "account_id": AccountFactory(customer=c).pk}
+
+
 def a_run_id(bank: Any, c: Any) -> dict[str, Any]:
     return {"run_id": a_run(bank, c)["pk"]}
 
@@ -226,6 +238,16 @@ POLICY: dict[str, Route] = {
             ),
         ],
     ),
+    "customers:account_reveal": Route(
+        cust_account,
+        [
+            Check("get", not_allowed_anon_login),
+            Check("post", page(REVEALERS), data={"reason": "客户来电核实账户"}),
+            Check(
+                "post", scoped(page(REVEALERS)), target="far", data={"reason": "客户来电核实账户"}
+            ),
+        ],
+    ),
     "customers:consent": Route(
         cust,
         [
@@ -373,6 +395,19 @@ POLICY: dict[str, Route] = {
                 scoped(api(REVEALERS)),
                 target="far",
                 data={"field": "id_number", "reason": "监管检查"},
+                as_json=True,
+            ),
+        ],
+    ),
+    "api:reveal_account": Route(
+        api_cust_account,
+        [
+            Check("post", api(REVEALERS), data={"reason": "监管检查"}, as_json=True),
+            Check(
+                "post",
+                scoped(api(REVEALERS)),
+                target="far",
+                data={"reason": "监管检查"},
                 as_json=True,
             ),
         ],

@@ -38,6 +38,8 @@ CAN_EDIT_CUSTOMERS = frozenset({Role.RM, Role.BRANCH_MANAGER, Role.ADMIN})
 CAN_LOG_INTERACTIONS = frozenset({Role.RM, Role.BRANCH_MANAGER, Role.SERVICE, Role.ADMIN})
 # Who may reveal a full resident ID or mobile number (with a reason, audited).
 CAN_REVEAL_PII = frozenset({Role.RM, Role.BRANCH_MANAGER, Role.COMPLIANCE, Role.ADMIN})
+# Who sees account numbers (not card numbers: those are masked for all) without a reveal.
+CAN_SEE_ACCOUNT_NUMBERS = frozenset({Role.RM, Role.BRANCH_MANAGER, Role.ADMIN})
 CAN_VIEW_AUDIT = frozenset({Role.COMPLIANCE, Role.ADMIN})
 # Who may import core-banking files, and who may read the import runs and their error reports.
 CAN_IMPORT = frozenset({Role.ADMIN})

@@ -12,5 +12,10 @@ urlpatterns = [
     path("<int:pk>/", views.customer_detail_view, name="detail"),
     path("<int:pk>/edit/", views.customer_edit_view, name="edit"),
     path("<int:pk>/reveal/", views.customer_reveal_view, name="reveal"),
+    path(
+        "<int:pk>/accounts/<int:account_id>/reveal/",
+        views.account_reveal_view,
+        name="account_reveal",
+    ),
     path("<int:pk>/consents/", views.consent_record_view, name="consent"),
 ]

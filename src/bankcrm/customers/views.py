@@ -14,6 +14,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from bankcrm.banking import selectors as banking_selectors
+from bankcrm.banking import services as banking_services
 from bankcrm.banking.models import Channel
 from bankcrm.core.concurrency import ConcurrentEdit
 from bankcrm.core.permissions import AuthenticatedRequest, role_required
@@ -243,6 +245,28 @@ def customer_reveal_view(request: AuthenticatedRequest, pk: int) -> HttpResponse
         "customers/_reveal.html",
         {"c": customer, "form": form, "value": value, "revealed_label": label},
         status=status,
+    )
+
+
+@login_required
+@require_POST
+@role_required(CAN_REVEAL_PII)
+def account_reveal_view(request: AuthenticatedRequest, pk: int, account_id: int) -> HttpResponse:
+    """The full number of one of the customer's accounts or cards, with a reason (audited)."""
+    customer = selectors.customer_get(user=request.user, customer_id=pk)
+    account = banking_selectors.account_get(customer=customer, account_id=account_id)
+    value, errors = "", []
+    try:
+        value = banking_services.account_reveal(
+            actor=request.user, account=account, reason=request.POST.get("reason", "")
+        )
+    except ValidationError as exc:
+        errors = [m for ms in exc.message_dict.values() for m in ms]
+    return render(
+        request,
+        "customers/_account_reveal.html",
+        {"c": customer, "a": account, "value": value, "errors": errors, "can_reveal": True},
+        status=400 if errors else 200,
     )
 
 

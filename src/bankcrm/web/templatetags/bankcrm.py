@@ -8,6 +8,7 @@ from typing import Any
 from django import template
 
 from bankcrm.core.masking import mask_mobile, mask_resident_id
+from bankcrm.core.pii import account_number_shown
 from bankcrm.core.validators import format_cny
 
 register = template.Library()
@@ -33,6 +34,12 @@ def masked_id(value: str | None) -> str:
 @register.filter
 def masked_mobile(value: str | None) -> str:
     return mask_mobile(value)
+
+
+@register.filter
+def account_no_for(value: str, user: Any) -> str:
+    """``{{ a.account_no|account_no_for:request.user }}``: masked as the user's role sees it."""
+    return account_number_shown(value, user)
 
 
 @register.filter

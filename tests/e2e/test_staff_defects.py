@@ -1,0 +1,62 @@
+"""What a new user tripped over, role by role, in a real browser (issue 22's defects)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from bankcrm.core.models import AuditAction, AuditEvent
+from tests.conftest import PASSWORD
+from tests.factories import AccountFactory, ProductFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+CARD = "6258001234567890123"
+
+
+def log_in(page, username: str) -> None:
+    page.goto("/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("[data-testid=login-submit]")
+    expect(page.locator("nav.mainnav")).to_be_visible()
+
+
+@pytest.fixture
+def card_bank(bank):
+    card = ProductFactory(
+        code="CC01", name_zh="信用卡", name_en="Credit card", category="credit_card"
+    )
+    AccountFactory(customer=bank.mine, product=card, account_no=CARD)
+    AccountFactory(customer=bank.mine, account_no="LN0000000001234")
+    return bank
+
+
+def test_marketing_sees_card_and_account_numbers_masked_on_the_360(card_bank, new_page):
+    page = new_page()
+    log_in(page, card_bank.marketing.username)
+    page.goto(f"/customers/{card_bank.mine.pk}/")
+    shown = page.locator("[data-testid=account-no]")
+    expect(shown.first).to_be_visible()
+    texts = shown.all_inner_texts()
+    assert "625800*********0123" in texts and "***********1234" in texts
+    body = page.locator("body").inner_text()
+    assert CARD not in body and "LN0000000001234" not in body
+    expect(page.locator("[data-testid=account-reveal-form]")).to_have_count(0)
+
+
+def test_rm_sees_the_card_masked_and_reveals_it_with_a_reason(card_bank, new_page):
+    page = new_page()
+    log_in(page, card_bank.rm.username)
+    page.goto(f"/customers/{card_bank.mine.pk}/")
+    texts = page.locator("[data-testid=account-no]").all_inner_texts()
+    # The RM runs the loan account and sees its number; the card stays masked.
+    assert "625800*********0123" in texts and "LN0000000001234" in texts
+    assert CARD not in page.locator("body").inner_text()
+    row = page.locator("tr", has_text="625800*********0123")
+    row.locator("summary").click()
+    row.locator("input[name=reason]").fill("客户来电挂失")
+    row.locator("button[type=submit]").click()
+    expect(page.locator("[data-testid=account-revealed]")).to_have_text(CARD)
+    event = AuditEvent.objects.get(action=AuditAction.REVEAL, customer_id=card_bank.mine.pk)
+    assert event.purpose == "客户来电挂失" and CARD not in str(event.changes)
