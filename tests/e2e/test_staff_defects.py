@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from playwright.sync_api import expect
 
@@ -60,3 +62,44 @@ def test_rm_sees_the_card_masked_and_reveals_it_with_a_reason(card_bank, new_pag
     expect(page.locator("[data-testid=account-revealed]")).to_have_text(CARD)
     event = AuditEvent.objects.get(action=AuditAction.REVEAL, customer_id=card_bank.mine.pk)
     assert event.purpose == "客户来电挂失" and CARD not in str(event.changes)
+
+
+def test_saving_an_interaction_empties_the_form_confirms_and_a_double_submit_logs_once(
+    bank, new_page
+):
+    page = new_page()
+    log_in(page, bank.rm.username)
+    page.goto(f"/customers/{bank.mine.pk}/")
+    form = page.locator("[data-testid=interaction-form]")
+    form.locator("input[name=subject]").fill("电话回访")
+    form.locator("textarea[name=notes]").fill("客户想了解定期存款")
+    form.locator("button[type=submit]").dblclick()
+    expect(page.locator("[data-testid=timeline-saved]")).to_be_visible()
+    expect(page.locator("[data-testid=timeline]")).to_contain_text("电话回访")
+    form = page.locator("[data-testid=interaction-form]")
+    expect(form.locator("input[name=subject]")).to_have_value("")
+    expect(form.locator("textarea[name=notes]")).to_have_value("")
+    assert bank.mine.interactions.count() == 1
+
+    task = page.locator("[data-testid=task-form]")
+    task.locator("input[name=title]").fill("寄送产品说明")
+    task.locator("textarea[name=notes]").fill("邮寄地址已核对")
+    task.locator("button[type=submit]").click()
+    expect(page.locator("[data-testid=timeline]")).to_contain_text("寄送产品说明")
+    task = page.locator("[data-testid=task-form]")
+    expect(task.locator("input[name=title]")).to_have_value("")
+    expect(task.locator("textarea[name=notes]")).to_have_value("")
+    assert bank.mine.tasks.count() == 1
+
+
+def test_in_chinese_the_task_due_date_arrives_in_iso_and_is_kept(bank, new_page):
+    page = new_page(locale="zh-CN")
+    log_in(page, bank.rm.username)
+    page.goto(f"/customers/{bank.mine.pk}/")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    due = page.locator("[data-testid=task-form] input[name=due_on]")
+    expect(due).to_have_value(dt.date.today().isoformat())
+    page.locator("[data-testid=task-form] input[name=title]").fill("回访")
+    page.locator("[data-testid=task-form] button[type=submit]").click()
+    expect(page.locator("[data-testid=timeline-saved]")).to_be_visible()
+    assert bank.mine.tasks.get().due_on == dt.date.today()

@@ -20,7 +20,7 @@ from bankcrm.banking.models import Channel
 from bankcrm.core.concurrency import ConcurrentEdit
 from bankcrm.core.permissions import AuthenticatedRequest, role_required
 from bankcrm.core.pii import mask_field
-from bankcrm.core.roles import CAN_EDIT_CUSTOMERS, CAN_LOG_INTERACTIONS, CAN_REVEAL_PII, has_role
+from bankcrm.core.roles import CAN_EDIT_CUSTOMERS, CAN_REVEAL_PII, has_role
 from bankcrm.customers import selectors, services
 from bankcrm.customers.forms import ConsentForm, CustomerForm, RevealForm
 from bankcrm.customers.models import (
@@ -32,7 +32,7 @@ from bankcrm.customers.models import (
     WealthTier,
 )
 from bankcrm.insights.labels import CHURN_BANDS, LIFE_STAGES, SEGMENTS, STAGES
-from bankcrm.interactions.forms import InteractionForm, TaskForm
+from bankcrm.interactions.views import timeline_card_context
 from bankcrm.profile import customer_filters, customer_profile, customer_search
 from bankcrm.web.charts import line_chart, pie_chart
 
@@ -109,8 +109,7 @@ def customer_detail_view(request: AuthenticatedRequest, pk: int) -> HttpResponse
             [n for _ch, n in c360.channel_mix],
             title=_("Transactions by channel, last 12 months"),
         ),
-        "interaction_form": InteractionForm(),
-        "task_form": TaskForm(initial={"due_on": timezone.localdate()}),
+        **timeline_card_context(request.user),
         "reveal_form": RevealForm(),
         "consent_form": ConsentForm(),
         # The consents partial shows a recording's errors; none on the page itself. (Named,
@@ -120,7 +119,6 @@ def customer_detail_view(request: AuthenticatedRequest, pk: int) -> HttpResponse
         "consent_purposes": dict(ConsentPurpose.choices),
         "consent_channels": dict(ContactChannel.choices),
         "can_edit": has_role(request.user, CAN_EDIT_CUSTOMERS),
-        "can_log": has_role(request.user, CAN_LOG_INTERACTIONS),
         "can_reveal": has_role(request.user, CAN_REVEAL_PII),
     }
     return render(request, "customers/detail.html", context)

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from bankcrm.core.concurrency import ConcurrentEdit
+from bankcrm.core.models import User
 from bankcrm.core.permissions import AuthenticatedRequest, role_required
 from bankcrm.core.roles import CAN_LOG_INTERACTIONS, has_role
+from bankcrm.core.submissions import FIELD, submission_claim, submission_token
 from bankcrm.customers.models import Customer
 from bankcrm.customers.selectors import customer_get
 from bankcrm.interactions import selectors, services
@@ -34,6 +41,45 @@ def _timeline(
     )
 
 
+def _card(
+    request: AuthenticatedRequest,
+    customer: Customer,
+    *,
+    interaction_form: InteractionForm | None = None,
+    task_form: TaskForm | None = None,
+    saved: str = "",
+    errors: list[str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    """The timeline card: its forms (empty after a save, as typed after a refusal, each with a
+    fresh submission token), a confirmation or the errors, and the timeline."""
+    interactions, tasks = selectors.timeline(customer=customer)
+    context = timeline_card_context(request.user)
+    context.update(
+        customer=customer,
+        interactions=interactions,
+        tasks=tasks,
+        errors=errors or [],
+        saved=saved,
+    )
+    if interaction_form is not None:
+        context["interaction_form"] = interaction_form
+    if task_form is not None:
+        context["task_form"] = task_form
+    return render(request, "interactions/_timeline_card.html", context, status=status)
+
+
+def timeline_card_context(user: User) -> dict[str, Any]:
+    """What the timeline card's forms need when they are shown empty."""
+    return {
+        "interaction_form": InteractionForm(),
+        "task_form": TaskForm(initial={"due_on": timezone.localdate()}),
+        "interaction_token": submission_token(),
+        "task_token": submission_token(),
+        "can_log": has_role(user, CAN_LOG_INTERACTIONS),
+    }
+
+
 def _form_errors(form: InteractionForm | TaskForm | TaskStatusForm) -> list[str]:
     return [
         f"{form.fields[f].label if f in form.fields else ''}: {m}"
@@ -49,9 +95,14 @@ def interaction_create_view(request: AuthenticatedRequest, pk: int) -> HttpRespo
     customer = customer_get(user=request.user, customer_id=pk)
     form = InteractionForm(request.POST)
     if not form.is_valid():
-        return _timeline(request, customer, status=400, errors=_form_errors(form))
-    services.interaction_create(actor=request.user, customer=customer, **form.cleaned_data)
-    return _timeline(request, customer)
+        errors = _form_errors(form)
+        return _card(request, customer, interaction_form=form, errors=errors, status=400)
+    with transaction.atomic():
+        first = submission_claim(user=request.user, token=request.POST.get(FIELD, ""))
+        if first:
+            services.interaction_create(actor=request.user, customer=customer, **form.cleaned_data)
+    saved = _("Interaction logged.") if first else _("Already logged: recorded once.")
+    return _card(request, customer, saved=saved)
 
 
 @login_required
@@ -61,9 +112,13 @@ def task_create_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     customer = customer_get(user=request.user, customer_id=pk)
     form = TaskForm(request.POST)
     if not form.is_valid():
-        return _timeline(request, customer, status=400, errors=_form_errors(form))
-    services.task_create(actor=request.user, customer=customer, **form.cleaned_data)
-    return _timeline(request, customer)
+        return _card(request, customer, task_form=form, errors=_form_errors(form), status=400)
+    with transaction.atomic():
+        first = submission_claim(user=request.user, token=request.POST.get(FIELD, ""))
+        if first:
+            services.task_create(actor=request.user, customer=customer, **form.cleaned_data)
+    saved = _("Task added.") if first else _("Already added: recorded once.")
+    return _card(request, customer, saved=saved)
 
 
 @login_required
