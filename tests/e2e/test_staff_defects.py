@@ -103,3 +103,23 @@ def test_in_chinese_the_task_due_date_arrives_in_iso_and_is_kept(bank, new_page)
     page.locator("[data-testid=task-form] button[type=submit]").click()
     expect(page.locator("[data-testid=timeline-saved]")).to_be_visible()
     assert bank.mine.tasks.get().due_on == dt.date.today()
+
+
+def test_the_audit_filter_takes_a_customer_number_and_says_when_nothing_matches(bank, new_page):
+    from bankcrm.customers import services
+
+    services.customer_viewed(actor=bank.rm, customer=bank.mine)
+    services.customer_viewed(actor=bank.rm, customer=bank.other)
+    page = new_page()
+    log_in(page, bank.compliance.username)
+    page.goto("/audit/")
+    page.fill("[data-testid=audit-customer]", bank.mine.customer_no.lower())
+    page.click("form.filters button[type=submit]")
+    rows = page.locator("table.table tbody tr")
+    expect(rows.first).to_be_visible()
+    ids = set(rows.locator("td:nth-child(5)").all_inner_texts())
+    assert ids == {str(bank.mine.pk)}
+    page.fill("[data-testid=audit-customer]", "C0000000283")
+    page.click("form.filters button[type=submit]")
+    expect(page.locator("[data-testid=audit-no-customer]")).to_contain_text("C0000000283")
+    expect(page.locator("table.table tbody tr")).to_have_count(1)  # "No events match."

@@ -52,6 +52,19 @@ def customer_get(*, user: User, customer_id: int) -> Customer:
         raise Http404("No such customer") from None
 
 
+def customer_by_number(*, user: User, number: str) -> Customer | None:
+    """The customer in scope known by ``number``: their customer number, or one they had
+    before a merge (an alias); None when no one in scope is."""
+    number = number.strip().upper()
+    if not number:
+        return None
+    visible = customers_visible_to(user)
+    found = visible.filter(customer_no=number).first()
+    if found is None:
+        found = visible.filter(aliases__customer_no=number).first()
+    return found
+
+
 SORTS: dict[str, SortKey] = {
     "customer_no": SortKey("customer_no"),
     "name": SortKey("name_zh"),
