@@ -217,3 +217,37 @@ def test_the_branch_filter_offers_only_branches_within_the_users_scope(bank, log
     assert branch_values(bank.admin) == everything
     assert branch_values(bank.manager) == {str(bank.beijing.pk)}
     assert branch_values(bank.rm) == {str(bank.mine.branch_id)}
+
+
+@pytest.mark.django_db
+def test_an_edit_to_another_customers_mobile_warns_and_one_outside_scope_is_only_counted(
+    bank, login
+):
+    from bankcrm.customers.models import Customer
+
+    far = Customer.objects.get(pk=bank.far.pk)
+    other = Customer.objects.get(pk=bank.other.pk)
+    client = login(bank.manager)
+    page = client.get(f"/customers/{bank.mine.pk}/edit/")
+    data = {k: v for k, v in page.context["form"].initial.items() if v is not None and k != "rm"}
+    data.update(
+        branch=bank.beijing.pk,
+        rm=bank.rm.pk,
+        onboarded_on=bank.mine.onboarded_on.isoformat(),
+        mobile=other.mobile,
+    )
+    data = {k: v for k, v in data.items() if not hasattr(v, "pk")}
+    response = client.post(f"/customers/{bank.mine.pk}/edit/", data)
+    assert response.status_code == 200, response.content[:500]
+    duplicates = response.context["duplicates"]
+    assert [(c.pk, fields) for c, fields in duplicates.in_scope] == [(other.pk, ["mobile"])]
+    assert Customer.objects.get(pk=bank.mine.pk).mobile != other.mobile
+    # The Shanghai customer is outside the Beijing manager's scope: counted, never named.
+    response = client.post(f"/customers/{bank.mine.pk}/edit/", {**data, "mobile": far.mobile})
+    assert response.context["duplicates"].in_scope == []
+    assert response.context["duplicates"].elsewhere == 1
+    assert far.customer_no not in response.content.decode()
+    saved = client.post(
+        f"/customers/{bank.mine.pk}/edit/", {**data, "mobile": far.mobile, "confirm_duplicate": "1"}
+    )
+    assert saved.status_code == 302

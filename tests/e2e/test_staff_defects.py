@@ -123,3 +123,42 @@ def test_the_audit_filter_takes_a_customer_number_and_says_when_nothing_matches(
     page.click("form.filters button[type=submit]")
     expect(page.locator("[data-testid=audit-no-customer]")).to_contain_text("C0000000283")
     expect(page.locator("table.table tbody tr")).to_have_count(1)  # "No events match."
+
+
+def _enter_customer(page, bank, *, number: str, id_number: str, mobile: str) -> None:
+    page.goto("/customers/new/")
+    page.fill("input[name=customer_no]", number)
+    page.fill("input[name=name_zh]", "张秀英")
+    page.fill("input[name=id_number]", id_number)
+    page.fill("input[name=mobile]", mobile)
+    page.locator("button.primary[type=submit]").click()
+
+
+def test_entering_an_existing_persons_id_and_mobile_warns_and_offers_to_open_them(bank, new_page):
+    from bankcrm.customers.models import Customer
+
+    mine = Customer.objects.get(pk=bank.mine.pk)
+    page = new_page()
+    log_in(page, bank.rm.username)
+    _enter_customer(page, bank, number="N0000009", id_number=mine.id_number, mobile=mine.mobile)
+    warning = page.locator("[data-testid=duplicate-warning]")
+    expect(warning).to_be_visible()
+    expect(warning).to_contain_text(mine.customer_no)
+    assert not Customer.objects.filter(customer_no="N0000009").exists()
+    warning.locator("[data-testid=duplicate-link]").click()
+    expect(page.locator("[data-testid=customer-name]")).to_contain_text("张秀英")
+    assert page.url.endswith(f"/customers/{mine.pk}/")
+
+
+def test_a_different_person_sharing_a_mobile_is_saved_after_the_warning(bank, new_page):
+    from bankcrm.customers.models import Customer
+    from tests.factories import resident_id
+
+    mine = Customer.objects.get(pk=bank.mine.pk)
+    page = new_page()
+    log_in(page, bank.rm.username)
+    _enter_customer(page, bank, number="N0000010", id_number=resident_id(901), mobile=mine.mobile)
+    expect(page.locator("[data-testid=duplicate-warning]")).to_contain_text(mine.customer_no)
+    page.click("[data-testid=save-anyway]")
+    expect(page.locator("[data-testid=customer-name]")).to_be_visible()
+    assert Customer.objects.filter(customer_no="N0000010").exists()

@@ -65,6 +65,50 @@ def customer_by_number(*, user: User, number: str) -> Customer | None:
     return found
 
 
+@dataclass
+class EntryDuplicates:
+    """Existing customers that share a resident ID or mobile with what is being entered."""
+
+    in_scope: list[tuple[Customer, list[str]]]  # the customer and the fields that match
+    elsewhere: int  # matches outside the user's scope: counted, not named
+
+
+def entry_duplicates(
+    *, user: User, id_number: str, mobile: str, exclude: int | None = None
+) -> EntryDuplicates:
+    """Who already has this ID number or mobile, found through the keyed hashes (the values
+    are stored encrypted), so the person entering a customer can open the existing one."""
+    hashes = {
+        "id_number": blind_index(id_number, "id_number") if id_number else "",
+        "mobile": blind_index(mobile, "mobile") if mobile else "",
+    }
+    q = Q()
+    if hashes["id_number"]:
+        q |= Q(id_number_hash=hashes["id_number"])
+    if hashes["mobile"]:
+        q |= Q(mobile_hash=hashes["mobile"])
+    if not q:
+        return EntryDuplicates([], 0)
+    candidates = Customer.objects.filter(q)
+    if exclude is not None:
+        candidates = candidates.exclude(pk=exclude)
+    found = list(candidates.order_by("customer_no")[:20])
+    visible = set(
+        customers_visible_to(user).filter(pk__in=[c.pk for c in found]).values_list("pk", flat=True)
+    )
+    in_scope: list[tuple[Customer, list[str]]] = []
+    elsewhere = 0
+    for c in found:
+        if c.pk not in visible:
+            elsewhere += 1
+            continue
+        fields = [
+            f for f in ("id_number", "mobile") if hashes[f] and getattr(c, f"{f}_hash") == hashes[f]
+        ]
+        in_scope.append((c, fields))
+    return EntryDuplicates(in_scope, elsewhere)
+
+
 SORTS: dict[str, SortKey] = {
     "customer_no": SortKey("customer_no"),
     "name": SortKey("name_zh"),

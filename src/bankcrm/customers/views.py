@@ -142,6 +142,13 @@ def customer_create_view(request: AuthenticatedRequest) -> HttpResponse:
         },
     )
     if request.method == "POST" and form.is_valid():
+        duplicates = _entry_duplicates(request, form.cleaned_data)
+        if duplicates is not None:
+            return render(
+                request,
+                "customers/form.html",
+                {"form": form, "customer": None, "duplicates": duplicates},
+            )
         try:
             customer = services.customer_create(actor=request.user, data=form.cleaned_data)
         except ValidationError as exc:
@@ -163,6 +170,16 @@ def customer_edit_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = {k: v for k, v in form.cleaned_data.items() if k not in {"customer_no", "version"}}
         fresh = selectors.customer_get(user=request.user, customer_id=pk)
+        changed = {
+            k: data.get(k, "") for k in ("id_number", "mobile") if data.get(k) != getattr(fresh, k)
+        }
+        duplicates = _entry_duplicates(request, changed, exclude=pk) if changed else None
+        if duplicates is not None:
+            return render(
+                request,
+                "customers/form.html",
+                {"form": form, "customer": customer, "duplicates": duplicates},
+            )
         try:
             services.customer_update(
                 actor=request.user,
@@ -178,6 +195,22 @@ def customer_edit_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             messages.success(request, _("Changes saved."))
             return redirect(customer)
     return render(request, "customers/form.html", {"form": form, "customer": customer})
+
+
+def _entry_duplicates(
+    request: AuthenticatedRequest, data: dict[str, Any], exclude: int | None = None
+) -> selectors.EntryDuplicates | None:
+    """The existing customers with this ID number or mobile, unless there are none or the
+    person has seen them and saves anyway (a different person sharing a family mobile)."""
+    if request.POST.get("confirm_duplicate") == "1":
+        return None
+    found = selectors.entry_duplicates(
+        user=request.user,
+        id_number=data.get("id_number") or "",
+        mobile=data.get("mobile") or "",
+        exclude=exclude,
+    )
+    return found if found.in_scope or found.elsewhere else None
 
 
 def _edit_conflict(request: AuthenticatedRequest, pk: int, exc: ConcurrentEdit) -> HttpResponse:
