@@ -251,3 +251,23 @@ def test_an_edit_to_another_customers_mobile_warns_and_one_outside_scope_is_only
         f"/customers/{bank.mine.pk}/edit/", {**data, "mobile": far.mobile, "confirm_duplicate": "1"}
     )
     assert saved.status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_service_agent_may_withdraw_a_consent_but_not_grant_one(bank):
+    from django.core.exceptions import PermissionDenied
+
+    from bankcrm.customers.services import consent_record
+
+    args = {
+        "customer": bank.mine,
+        "purpose": "marketing",
+        "channel": "sms",
+        "source": "call_center",
+    }
+    event = consent_record(actor=bank.service, granted=False, **args)
+    assert event.recorded_by == bank.service
+    with pytest.raises(PermissionDenied):
+        consent_record(actor=bank.service, granted=True, **args)
+    with pytest.raises(PermissionDenied):
+        consent_record(actor=bank.marketing, granted=False, **args)

@@ -162,3 +162,26 @@ def test_a_different_person_sharing_a_mobile_is_saved_after_the_warning(bank, ne
     page.click("[data-testid=save-anyway]")
     expect(page.locator("[data-testid=customer-name]")).to_be_visible()
     assert Customer.objects.filter(customer_no="N0000010").exists()
+
+
+def test_the_call_centre_records_a_consent_withdrawal_on_the_call(bank, new_page):
+    from bankcrm.customers.models import ConsentEvent
+    from tests.factories import ConsentFactory
+
+    ConsentFactory(customer=bank.mine, purpose="marketing", channel="sms", granted=True)
+    page = new_page()
+    log_in(page, bank.service.username)
+    page.goto(f"/customers/{bank.mine.pk}/")
+    form = page.locator("[data-testid=consent-form]")
+    # Only a withdrawal is offered to the service agent.
+    assert form.locator("select[name=granted] option").all_inner_texts() == ["withdraws"]
+    form.locator("select[name=purpose]").select_option("marketing")
+    form.locator("select[name=channel]").select_option("sms")
+    form.locator("select[name=source]").select_option("call_center")
+    form.locator("button[type=submit]").click()
+    row = page.locator("[data-testid=consents] tr", has_text="SMS").filter(has_text="Marketing")
+    expect(row).to_contain_text("not granted")
+    event = ConsentEvent.objects.filter(customer=bank.mine).latest("recorded_at")
+    assert (event.granted, event.recorded_by_id) == (False, bank.service.pk)
+    audit = AuditEvent.objects.filter(customer_id=bank.mine.pk, action=AuditAction.CREATE)
+    assert audit.filter(actor=bank.service, changes__granted=False).exists()

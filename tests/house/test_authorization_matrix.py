@@ -156,6 +156,9 @@ not_allowed = {r: 405 for r in ROLES}
 not_allowed_anon_login = {"anon": 302, **{r: 405 for r in STAFF}}
 
 CONSENT = {"purpose": "marketing", "channel": "sms", "granted": "0", "source": "call_center"}
+GRANT = {**CONSENT, "granted": "1", "source": "branch"}
+# A withdrawal ("stop sending me SMS") may be recorded by the call centre too; a grant may not.
+WITHDRAWERS = EDITORS | {"service"}
 
 POLICY: dict[str, Route] = {
     "web:dashboard": Route(checks=[Check("get", page())]),
@@ -252,8 +255,10 @@ POLICY: dict[str, Route] = {
         cust,
         [
             Check("get", not_allowed_anon_login),
-            Check("post", page(EDITORS), data=CONSENT),
-            Check("post", scoped(page(EDITORS)), target="far", data=CONSENT),
+            Check("post", page(WITHDRAWERS), data=CONSENT),
+            Check("post", scoped(page(WITHDRAWERS)), target="far", data=CONSENT),
+            Check("post", page(EDITORS), data=GRANT),
+            Check("post", scoped(page(EDITORS)), target="far", data=GRANT),
         ],
     ),
     "interactions:create": Route(

@@ -36,6 +36,9 @@ CUSTOMER_SCOPE: dict[str, Scope] = {
 # Who may change customer data, log interactions and tasks. Compliance is read-only.
 CAN_EDIT_CUSTOMERS = frozenset({Role.RM, Role.BRANCH_MANAGER, Role.ADMIN})
 CAN_LOG_INTERACTIONS = frozenset({Role.RM, Role.BRANCH_MANAGER, Role.SERVICE, Role.ADMIN})
+# Who may record that a customer withdraws a consent ("stop sending me SMS"): the call centre
+# too, so it is honoured on the call. Grants stay with the roles that edit customers.
+CAN_WITHDRAW_CONSENT = CAN_EDIT_CUSTOMERS | {Role.SERVICE}
 # Who may reveal a full resident ID or mobile number (with a reason, audited).
 CAN_REVEAL_PII = frozenset({Role.RM, Role.BRANCH_MANAGER, Role.COMPLIANCE, Role.ADMIN})
 # Who sees account numbers (not card numbers: those are masked for all) without a reveal.

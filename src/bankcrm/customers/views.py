@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -20,7 +20,7 @@ from bankcrm.banking.models import Channel
 from bankcrm.core.concurrency import ConcurrentEdit
 from bankcrm.core.permissions import AuthenticatedRequest, role_required
 from bankcrm.core.pii import mask_field
-from bankcrm.core.roles import CAN_EDIT_CUSTOMERS, CAN_REVEAL_PII, has_role
+from bankcrm.core.roles import CAN_EDIT_CUSTOMERS, CAN_REVEAL_PII, CAN_WITHDRAW_CONSENT, has_role
 from bankcrm.customers import selectors, services
 from bankcrm.customers.forms import ConsentForm, CustomerForm, RevealForm
 from bankcrm.customers.models import (
@@ -111,7 +111,8 @@ def customer_detail_view(request: AuthenticatedRequest, pk: int) -> HttpResponse
         ),
         **timeline_card_context(request.user),
         "reveal_form": RevealForm(),
-        "consent_form": ConsentForm(),
+        "consent_form": ConsentForm(may_grant=has_role(request.user, CAN_EDIT_CUSTOMERS)),
+        "can_record_consent": has_role(request.user, CAN_WITHDRAW_CONSENT),
         # The consents partial shows a recording's errors; none on the page itself. (Named,
         # so the template resolves it: a failed lookup is logged at DEBUG with the context.)
         "errors": [],
@@ -303,10 +304,14 @@ def account_reveal_view(request: AuthenticatedRequest, pk: int, account_id: int)
 
 @login_required
 @require_POST
-@role_required(CAN_EDIT_CUSTOMERS)
+@role_required(CAN_WITHDRAW_CONSENT)
 def consent_record_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
+    """Record a grant (editors) or a withdrawal (editors and the call centre); audited."""
     customer = selectors.customer_get(user=request.user, customer_id=pk)
-    form = ConsentForm(request.POST)
+    may_grant = has_role(request.user, CAN_EDIT_CUSTOMERS)
+    if not may_grant and request.POST.get("granted") == "1":
+        raise PermissionDenied(_("Your role may record a consent withdrawal, not a grant."))
+    form = ConsentForm(request.POST, may_grant=may_grant)
     errors: list[str] = []
     if form.is_valid():
         services.consent_record(actor=request.user, customer=customer, **form.cleaned_data)
@@ -320,8 +325,8 @@ def consent_record_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
             "c": customer,
             "consents": consents,
             "errors": errors,
-            "can_edit": True,
-            "consent_form": ConsentForm(),
+            "can_record_consent": True,
+            "consent_form": ConsentForm(may_grant=may_grant),
             "consent_purposes": dict(ConsentPurpose.choices),
             "consent_channels": dict(ContactChannel.choices),
         },
