@@ -18,6 +18,7 @@ from bankcrm.customers.selectors import customer_get
 from bankcrm.insights.labels import SEGMENTS, STAGES
 from bankcrm.insights.models import AnalyticsRun
 from bankcrm.insights.selectors import at_risk_worklist, latest_score
+from bankcrm.interactions.models import TaskSource
 from bankcrm.interactions.services import task_create
 from bankcrm.web.charts import bar_chart, line_chart, scatter_chart
 
@@ -54,6 +55,7 @@ def retention_task_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         customer=customer,
         title=(_("Retention call: %(why)s") % {"why": why})[:200] if why else _("Retention call"),
         due_on=timezone.localdate() + dt.timedelta(days=3),
+        source=TaskSource.RETENTION,
     )
     return render(request, "insights/_task_created.html", {"task": task})
 

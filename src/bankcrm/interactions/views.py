@@ -21,6 +21,7 @@ from bankcrm.customers.models import Customer
 from bankcrm.customers.selectors import customer_get
 from bankcrm.interactions import selectors, services
 from bankcrm.interactions.forms import InteractionForm, TaskForm, TaskStatusForm
+from bankcrm.interactions.models import Task
 
 
 def _timeline(
@@ -129,16 +130,48 @@ def task_status_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     form = TaskStatusForm(request.POST)
     if not form.is_valid():
         return _timeline(request, task.customer, status=400, errors=_form_errors(form))
+    row = request.POST.get("view") == "row"  # from "My tasks": answer with the task's row
     try:
-        services.task_set_status(actor=request.user, task=task, **form.cleaned_data)
+        task = services.task_set_status(actor=request.user, task=task, **form.cleaned_data)
     except ConcurrentEdit as exc:
         # The timeline shows the task as it is now; the person decides again.
+        if row:
+            task = selectors.task_get(user=request.user, task_id=pk)
+            return _task_row(request, task, errors=[exc.message], status=409)
         return _timeline(request, task.customer, status=409, errors=[exc.message])
+    if row:
+        return _task_row(request, selectors.task_get(user=request.user, task_id=pk))
     return _timeline(request, task.customer)
+
+
+def _task_row(
+    request: AuthenticatedRequest, task: Task, errors: list[str] | None = None, status: int = 200
+) -> HttpResponse:
+    context = {"t": task, "today": timezone.localdate(), "errors": errors or [], "can_log": True}
+    return render(request, "interactions/_task_row.html", context, status=status)
 
 
 @login_required
 @require_safe
 def my_tasks_view(request: AuthenticatedRequest) -> HttpResponse:
-    tasks = selectors.open_tasks_for(user=request.user)
-    return render(request, "interactions/my_tasks.html", {"tasks": tasks})
+    show = request.GET.get("show", "open")
+    show = show if show in selectors.TASK_VIEWS else "open"
+    today = timezone.localdate()
+    tasks = selectors.my_tasks(user=request.user, show=show, today=today)
+    views = [
+        ("open", _("Open")),
+        ("overdue", _("Overdue")),
+        ("week", _("Due within 7 days")),
+        ("done", _("Done in the last 30 days")),
+    ]
+    return render(
+        request,
+        "interactions/my_tasks.html",
+        {
+            "tasks": tasks,
+            "show": show,
+            "views": views,
+            "today": today,
+            "can_log": has_role(request.user, CAN_LOG_INTERACTIONS),
+        },
+    )
