@@ -27,6 +27,7 @@ from bankcrm.customers.models import (
     ConsentPurpose,
     ContactChannel,
     Customer,
+    CustomerAlias,
     GroupMembership,
     RmAssignment,
 )
@@ -163,8 +164,16 @@ def _search_q(q: str, base: QuerySet[Customer] | None = None) -> Q:
     if re.fullmatch(r"1\d{10}", digits):
         return Q(mobile_hash=blind_index(digits, "mobile"))
     if _CUSTOMER_NO_RE.match(q):
-        return Q(customer_no=q.upper())
-    if re.fullmatch(r"\d{3}[\dXx]", q):
+        # A whole customer number, one it had before a merge, or the start of one.
+        number = q.upper()
+        return (
+            Q(customer_no=number)
+            | Q(pk__in=CustomerAlias.objects.filter(customer_no=number).values("customer_id"))
+            | Q(customer_no__startswith=number)
+        )
+    if re.fullmatch(r"\d{4}", q):  # the last 4 of an ID number or of a mobile
+        return Q(id_last4=q) | Q(mobile_last4=q)
+    if re.fullmatch(r"\d{3}[Xx]", q):
         return Q(id_last4=q.upper())
     if re.fullmatch(r"\d{17}[\dXx]", q):  # a whole resident ID
         return Q(id_number_hash=blind_index(q, "id_number"))
