@@ -87,6 +87,10 @@ def api_cust_account(bank: Any, c: Any) -> dict[str, Any]:
     return {"customer_id": c.pk, "account_id": AccountFactory(customer=c).pk}
 
 
+def a_staff_member(bank: Any, c: Any) -> dict[str, Any]:
+    return {"pk": bank.rm2.pk}
+
+
 def a_run_id(bank: Any, c: Any) -> dict[str, Any]:
     return {"run_id": a_run(bank, c)["pk"]}
 
@@ -298,6 +302,32 @@ POLICY: dict[str, Route] = {
         checks=[
             Check("post", {r: 302 for r in ROLES}, data={"language": "zh-hans", "next": "/"}),
         ]
+    ),
+    "access:password_change": Route(
+        checks=[
+            Check("get", page()),
+            # The old password is wrong: the form is shown again with its errors.
+            Check("post", page(), data={"old_password": "x", "new_password1": "y"}),
+        ]
+    ),
+    "access:staff_list": Route(checks=[Check("get", page(ADMINS))]),
+    "access:staff_create": Route(
+        checks=[Check("get", page(ADMINS)), Check("post", page(ADMINS), data={})]
+    ),
+    "access:staff_edit": Route(
+        a_staff_member,
+        [Check("get", page(ADMINS)), Check("post", page(ADMINS), data={})],
+    ),
+    "access:staff_password": Route(
+        a_staff_member,
+        [
+            Check("get", not_allowed_anon_login),
+            Check("post", page(ADMINS, ok=302), data={"password": "Longer-pass-2026"}),
+        ],
+    ),
+    "access:staff_unlock": Route(
+        a_staff_member,
+        [Check("get", not_allowed_anon_login), Check("post", page(ADMINS, ok=302))],
     ),
     "access:token_list": Route(
         checks=[

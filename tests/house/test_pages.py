@@ -192,6 +192,15 @@ def tokens_and_sessions(bank: Bank, user: User, n: int) -> None:
         Client().force_login(staff)
 
 
+def staff_accounts(bank: Bank, user: User, n: int) -> None:
+    for _ in range(n):
+        UserFactory(branch=bank.beijing)
+
+
+def a_staff_member(bank: Bank) -> dict[str, Any]:
+    return {"pk": bank.rm.pk}
+
+
 # --- the pages ---------------------------------------------------------------------------
 
 PAGES: dict[str, Page] = {
@@ -222,6 +231,10 @@ PAGES: dict[str, Page] = {
     "imports:list": Page("ingest/list.html", ("compliance", "admin"), 4, rows=import_runs),
     "imports:detail": Page("ingest/detail.html", ("admin",), 4, an_import_run),
     "access:token_list": Page("access/tokens.html", ("rm",), 4, rows=own_tokens),
+    "access:password_change": Page("access/password_change.html", ("rm", "admin"), 4),
+    "access:staff_list": Page("access/staff_list.html", ("admin",), 5, rows=staff_accounts),
+    "access:staff_create": Page("access/staff_form.html", ("admin",), 5),
+    "access:staff_edit": Page("access/staff_form.html", ("admin",), 8, a_staff_member),
 }
 
 # Routes that answer GET but are not pages of the site, and why.

@@ -13,6 +13,11 @@ from bankcrm.core.crypto import blind_index
 from bankcrm.core.models import AuditAction, LoginFailure, User
 
 
+def lockout_window() -> dt.datetime:
+    """Failed log-ins from this moment on count towards a lock."""
+    return _window()
+
+
 def _window() -> dt.datetime:
     return timezone.now() - dt.timedelta(minutes=settings.BANKCRM_LOGIN_LOCK_MINUTES)
 

@@ -52,6 +52,8 @@ CAN_VIEW_DUPLICATES = frozenset({Role.ADMIN, Role.COMPLIANCE})
 CAN_MERGE_CUSTOMERS = frozenset({Role.ADMIN})
 # Who sees the security settings and may end staff sessions and revoke anyone's API token.
 CAN_MANAGE_SECURITY = frozenset({Role.ADMIN})
+# Who creates, deactivates, sets the role and branch of, resets and unlocks staff accounts.
+CAN_MANAGE_STAFF = frozenset({Role.ADMIN})
 
 
 def has_role(user: object, roles: frozenset[str]) -> bool:
