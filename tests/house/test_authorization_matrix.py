@@ -166,6 +166,7 @@ WITHDRAWERS = EDITORS | {"service"}
 
 POLICY: dict[str, Route] = {
     "web:dashboard": Route(checks=[Check("get", page())]),
+    "web:search": Route(checks=[Check("get", page())]),
     "access:login": Route(
         checks=[
             Check("get", {"anon": 200, **{r: 302 for r in STAFF}}),

@@ -205,6 +205,7 @@ def a_staff_member(bank: Bank) -> dict[str, Any]:
 
 PAGES: dict[str, Page] = {
     "web:dashboard": Page("web/dashboard.html", ("rm", "admin"), 10, rows=customers),
+    "web:search": Page("web/search.html", ("rm", "admin"), 3),
     "access:login": Page("access/login.html", ("anon",), 0),
     "access:two_factor": Page("access/two_factor.html", ("rm",), 7),
     "access:security": Page("access/security.html", ("admin",), 8, rows=tokens_and_sessions),

@@ -329,6 +329,9 @@ def extra_urls(s: SweptBank) -> list[tuple[str, str, dict[str, str]]]:
         ("api:list_customers", "/api/v1/customers?limit=200", {}),
         ("api:list_customers", f"/api/v1/customers?q={mine.id_number[-4:]}", {}),
         ("api:at_risk", "/api/v1/analytics/at-risk", {}),
+        ("web:search", f"/search/?q={mine.customer_no}", {"HTTP_HX_REQUEST": "true"}),
+        ("web:search", f"/search/?q={mine.mobile[-4:]}", {}),
+        ("web:search", f"/search/?q={mine.name_zh}", {}),
     ]
     for c in s.customers:
         out.append(("access:customer_access", f"/audit/customers/{c.pk}/?format=csv", {}))

@@ -5,4 +5,5 @@ from bankcrm.web import views
 app_name = "web"
 urlpatterns = [
     path("", views.dashboard_view, name="dashboard"),
+    path("search/", views.search_view, name="search"),
 ]

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_safe
 from bankcrm.core.permissions import AuthenticatedRequest
 from bankcrm.insights.selectors import SEGMENT_GROUPS, Period, dashboard, segment_kpis
 from bankcrm.web.charts import bar_chart, line_chart
+from bankcrm.web.search import global_search
 
 PERIOD_CHOICES = [3, 6, 12, 24]
 
@@ -68,3 +69,13 @@ def dashboard_view(request: AuthenticatedRequest) -> HttpResponse:
         ),
     }
     return render(request, "web/dashboard.html", context)
+
+
+@login_required
+@require_safe
+def search_view(request: AuthenticatedRequest) -> HttpResponse:
+    """The top bar's search: hits as a fragment while typing (HTMX), or as a page."""
+    q = request.GET.get("q", "")
+    groups = global_search(user=request.user, q=q)
+    template = "web/_search_results.html" if getattr(request, "htmx", False) else "web/search.html"
+    return render(request, template, {"q": q, "groups": groups})
