@@ -133,3 +133,9 @@ def customer_filters(params: Mapping[str, Any]) -> CustomerFilters:
         churn=_choice(params.get("churn"), CHURN_BANDS),
         sort=_choice(params.get("sort"), customers.SORTS, "customer_no"),
     )
+
+
+def customer_count(*, user: User, filters: CustomerFilters) -> int:
+    """How many customers in scope match the filters (the list's result count)."""
+    also = score_filter_q(filters) if filters.by_scores else None
+    return customers.customer_search_queryset(user=user, filters=filters, also=also).count()

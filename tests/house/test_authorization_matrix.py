@@ -87,6 +87,13 @@ def api_cust_account(bank: Any, c: Any) -> dict[str, Any]:
     return {"customer_id": c.pk, "account_id": AccountFactory(customer=c).pk}
 
 
+def an_admins_view(bank: Any, c: Any) -> dict[str, Any]:
+    from bankcrm.core.models import SavedView
+
+    view = SavedView.objects.create(owner=bank.admin, list_name="customers", name="mine")
+    return {"pk": view.pk}
+
+
 def a_staff_member(bank: Any, c: Any) -> dict[str, Any]:
     return {"pk": bank.rm2.pk}
 
@@ -167,6 +174,17 @@ WITHDRAWERS = EDITORS | {"service"}
 POLICY: dict[str, Route] = {
     "web:dashboard": Route(checks=[Check("get", page())]),
     "web:search": Route(checks=[Check("get", page())]),
+    "web:saved_view_create": Route(
+        checks=[
+            Check("get", not_allowed_anon_login),
+            Check("post", page(ok=302), data={"list": "customers", "name": "大客户", "query": ""}),
+        ]
+    ),
+    # The administrator's own view: theirs to delete; to everyone else it is no view (404).
+    "web:saved_view_delete": Route(
+        an_admins_view,
+        [Check("get", not_allowed_anon_login), Check("post", page({"admin"}, denied=404, ok=302))],
+    ),
     "access:login": Route(
         checks=[
             Check("get", {"anon": 200, **{r: 302 for r in STAFF}}),

@@ -213,7 +213,7 @@ PAGES: dict[str, Page] = {
     "access:customer_access": Page(
         "access/customer_access.html", ("compliance",), 8, mine, rows=accesses_to_mine
     ),
-    "customers:list": Page("customers/list.html", ("rm", "admin"), 6, rows=customers),
+    "customers:list": Page("customers/list.html", ("rm", "admin"), 8, rows=customers),
     "customers:create": Page("customers/form.html", ("rm",), 5),
     "customers:detail": Page("customers/detail.html", ("rm", "admin"), 16, mine, rows=history),
     "customers:edit": Page("customers/form.html", ("rm",), 6, mine),

@@ -39,6 +39,13 @@ CAN_LOG_INTERACTIONS = frozenset({Role.RM, Role.BRANCH_MANAGER, Role.SERVICE, Ro
 # Who may record that a customer withdraws a consent ("stop sending me SMS"): the call centre
 # too, so it is honoured on the call. Grants stay with the roles that edit customers.
 CAN_WITHDRAW_CONSENT = CAN_EDIT_CUSTOMERS | {Role.SERVICE}
+# Who may act on a selection of customers in a list: a task for each, an export (masked by
+# role), and (CAN_REASSIGN) hand them to another RM.
+CAN_BULK_CUSTOMERS = frozenset({Role.RM, Role.BRANCH_MANAGER, Role.SERVICE, Role.ADMIN})
+CAN_EXPORT_CUSTOMERS = frozenset(
+    {Role.RM, Role.BRANCH_MANAGER, Role.MARKETING, Role.COMPLIANCE, Role.ADMIN}
+)
+CAN_REASSIGN_CUSTOMERS = frozenset({Role.BRANCH_MANAGER, Role.ADMIN})
 # Who may reveal a full resident ID or mobile number (with a reason, audited).
 CAN_REVEAL_PII = frozenset({Role.RM, Role.BRANCH_MANAGER, Role.COMPLIANCE, Role.ADMIN})
 # Who sees account numbers (not card numbers: those are masked for all) without a reveal.

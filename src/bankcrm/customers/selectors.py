@@ -116,6 +116,18 @@ SORTS: dict[str, SortKey] = {
     "-aum": SortKey("aum", descending=True),
     "aum": SortKey("aum"),
     "-onboarded_on": SortKey("onboarded_on", descending=True),
+    # Every column of the customer list sorts, either way (core.lists).
+    "-customer_no": SortKey("customer_no", descending=True),
+    "-name": SortKey("name_zh", descending=True),
+    "onboarded_on": SortKey("onboarded_on"),
+    "branch": SortKey("branch_id"),
+    "-branch": SortKey("branch_id", descending=True),
+    "rm": SortKey("rm_id"),
+    "-rm": SortKey("rm_id", descending=True),
+    "status": SortKey("status"),
+    "-status": SortKey("status", descending=True),
+    "risk": SortKey("risk_appetite"),
+    "-risk": SortKey("risk_appetite", descending=True),
 }
 
 

@@ -18,11 +18,19 @@ from bankcrm.banking import selectors as banking_selectors
 from bankcrm.banking import services as banking_services
 from bankcrm.banking.models import Channel
 from bankcrm.core.concurrency import ConcurrentEdit
+from bankcrm.core.lists import list_state
 from bankcrm.core.permissions import AuthenticatedRequest, role_required
 from bankcrm.core.pii import mask_field
-from bankcrm.core.roles import CAN_EDIT_CUSTOMERS, CAN_REVEAL_PII, CAN_WITHDRAW_CONSENT, has_role
+from bankcrm.core.roles import (
+    CAN_BULK_CUSTOMERS,
+    CAN_EDIT_CUSTOMERS,
+    CAN_REVEAL_PII,
+    CAN_WITHDRAW_CONSENT,
+    has_role,
+)
 from bankcrm.customers import selectors, services
 from bankcrm.customers.forms import ConsentForm, CustomerForm, RevealForm
+from bankcrm.customers.lists import CUSTOMER_LIST
 from bankcrm.customers.models import (
     ConsentPurpose,
     ContactChannel,
@@ -33,7 +41,7 @@ from bankcrm.customers.models import (
 )
 from bankcrm.insights.labels import CHURN_BANDS, LIFE_STAGES, SEGMENTS, STAGES
 from bankcrm.interactions.views import timeline_card_context
-from bankcrm.profile import customer_filters, customer_profile, customer_search
+from bankcrm.profile import customer_count, customer_filters, customer_profile, customer_search
 from bankcrm.web.charts import line_chart, pie_chart
 
 MAX_RM_CHOICES = 200
@@ -43,17 +51,27 @@ MAX_RM_CHOICES = 200
 @require_safe
 def customer_list_view(request: AuthenticatedRequest) -> HttpResponse:
     filters = customer_filters(request.GET)
-    page = customer_search(
-        user=request.user, filters=filters, cursor=request.GET.get("cursor") or None
-    )
-    query = request.GET.copy()
-    query.pop("cursor", None)
-    context: dict[str, Any] = {"page": page, "filters": filters, "query": query.urlencode()}
+    cursor = request.GET.get("cursor") or None
+    page = customer_search(user=request.user, filters=filters, cursor=cursor)
+    count = None if cursor else customer_count(user=request.user, filters=filters)
+    state = list_state(spec=CUSTOMER_LIST, params=request.GET, user=request.user, count=count)
+    context: dict[str, Any] = {
+        "page": page,
+        "filters": filters,
+        "state": state,
+        "chosen_columns": bool(request.GET.getlist("cols")),
+        "selectable": has_role(request.user, CAN_BULK_CUSTOMERS),
+    }
     htmx = getattr(request, "htmx", False)
-    if htmx and request.GET.get("cursor"):
+    if htmx and cursor:
         return render(request, "customers/_rows.html", context)
     if htmx:
         return render(request, "customers/_results.html", context)
+    context.update(_filter_choices(request, filters))
+    return render(request, "customers/list.html", context)
+
+
+def _filter_choices(request: AuthenticatedRequest, filters: Any) -> dict[str, Any]:
     # A bank-wide scope has thousands of RMs: list them once a branch narrows the choice.
     rm_qs = selectors.staff_visible_to(request.user).select_related(None)
     if filters.branch:
@@ -62,27 +80,19 @@ def customer_list_view(request: AuthenticatedRequest) -> HttpResponse:
     too_many = len(rms) > MAX_RM_CHOICES
     if too_many:
         rms = [r for r in rms if r.pk == filters.rm]
-    context.update(
-        branches=selectors.branches_visible_to(request.user),
-        rms=rms,
-        rms_hint=too_many,
-        statuses=CustomerStatus.choices,
-        risks=RiskLevel.choices,
-        tiers=WealthTier.choices,
-        segments=list(SEGMENTS.items()),
-        lifecycles=list(STAGES.items()),
-        life_stages=list(LIFE_STAGES.items()),
-        churn_bands=[(k, label) for k, (_floor, label) in CHURN_BANDS.items()],
-        sorts=[
-            ("customer_no", _("Customer number")),
-            ("name", _("Name")),
-            ("-aum", _("AUM, highest first")),
-            ("aum", _("AUM, lowest first")),
-            ("-onboarded_on", _("Newest first")),
-        ],
-        can_create=has_role(request.user, CAN_EDIT_CUSTOMERS),
-    )
-    return render(request, "customers/list.html", context)
+    return {
+        "branches": selectors.branches_visible_to(request.user),
+        "rms": rms,
+        "rms_hint": too_many,
+        "statuses": CustomerStatus.choices,
+        "risks": RiskLevel.choices,
+        "tiers": WealthTier.choices,
+        "segments": list(SEGMENTS.items()),
+        "lifecycles": list(STAGES.items()),
+        "life_stages": list(LIFE_STAGES.items()),
+        "churn_bands": [(k, label) for k, (_floor, label) in CHURN_BANDS.items()],
+        "can_create": has_role(request.user, CAN_EDIT_CUSTOMERS),
+    }
 
 
 @login_required

@@ -29,3 +29,15 @@
     }
   });
 })();
+// Folded filters open on screens wider than a phone (on a phone the results come first).
+document.addEventListener("DOMContentLoaded", function () {
+  if (window.matchMedia("(min-width: 601px)").matches) {
+    document.querySelectorAll("details[data-open-wide]").forEach(function (d) { d.open = true; });
+  }
+  // "Select all" in a list's header ticks every row's box.
+  document.addEventListener("change", function (e) {
+    var all = e.target.closest && e.target.closest("[data-select-all]");
+    if (!all) return;
+    document.querySelectorAll("input[name=ids][type=checkbox]").forEach(function (b) { b.checked = all.checked; });
+  });
+});
