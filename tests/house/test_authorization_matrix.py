@@ -27,6 +27,8 @@ AUDITORS = {"compliance", "admin"}
 IMPORTERS = {"admin"}
 ADMINS = {"admin"}
 IMPORT_VIEWERS = {"compliance", "admin"}
+EXPORTERS = {"rm", "branch_manager", "marketing", "compliance", "admin"}
+REASSIGNERS = {"branch_manager", "admin"}
 # Roles whose scope excludes a customer of another city's branch.
 NARROW = {"rm", "branch_manager"}
 
@@ -234,6 +236,26 @@ POLICY: dict[str, Route] = {
         checks=[
             Check("get", page(EDITORS)),
             Check("post", page(EDITORS), data={}),  # invalid form re-rendered with errors: 200
+        ]
+    ),
+    "customers:export": Route(
+        checks=[
+            Check("get", page(EXPORTERS)),
+            Check("post", page(EXPORTERS), data={"format": "xlsx", "query": "q=张"}),
+        ]
+    ),
+    # No customer selected: the list again with a message (302) for the roles that may.
+    "customers:bulk_task": Route(
+        checks=[
+            Check("get", not_allowed_anon_login),
+            Check("post", page(LOGGERS, ok=302), data={"title": "回访", "due_on": today}),
+        ]
+    ),
+    # An RM the user may not pick (none here) is refused, to every role.
+    "customers:bulk_reassign": Route(
+        checks=[
+            Check("get", not_allowed_anon_login),
+            Check("post", page(set()), data={"rm": "0", "ids": "1"}),
         ]
     ),
     "customers:detail": Route(

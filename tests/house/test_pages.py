@@ -213,7 +213,7 @@ PAGES: dict[str, Page] = {
     "access:customer_access": Page(
         "access/customer_access.html", ("compliance",), 8, mine, rows=accesses_to_mine
     ),
-    "customers:list": Page("customers/list.html", ("rm", "admin"), 8, rows=customers),
+    "customers:list": Page("customers/list.html", ("rm", "admin"), 9, rows=customers),
     "customers:create": Page("customers/form.html", ("rm",), 5),
     "customers:detail": Page("customers/detail.html", ("rm", "admin"), 16, mine, rows=history),
     "customers:edit": Page("customers/form.html", ("rm",), 6, mine),
@@ -242,6 +242,7 @@ PAGES: dict[str, Page] = {
 NOT_PAGES: dict[str, str] = {
     "set_language": "the language switch: the site posts to it; a GET only redirects back",
     "access:audit_export": "a CSV download of the audit trail",
+    "customers:export": "a CSV or Excel download of the customer list",
     "imports:report": "a CSV download of an import's rejected rows",
     "imports:progress": "an HTMX fragment the import page polls",
 }

@@ -11,8 +11,10 @@ Run with ``-s`` to print the coverage.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import re
+import zipfile
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -114,6 +116,9 @@ def known_identifiers() -> dict[str, str]:
 def text_of(response: Any) -> str:
     """Headers (a file name, a redirect) and body, streamed or not."""
     content = b"".join(response.streaming_content) if response.streaming else response.content
+    if content.startswith(b"PK"):  # an Excel workbook: read every part of the zip
+        with zipfile.ZipFile(io.BytesIO(content)) as z:
+            content = b"\n".join(z.read(name) for name in z.namelist())
     headers = "\n".join(f"{k}: {v}" for k, v in response.items())
     return headers + "\n" + content.decode("utf-8", errors="replace")
 
@@ -330,6 +335,9 @@ def extra_urls(s: SweptBank) -> list[tuple[str, str, dict[str, str]]]:
         ("api:list_customers", f"/api/v1/customers?q={mine.id_number[-4:]}", {}),
         ("api:at_risk", "/api/v1/analytics/at-risk", {}),
         ("web:search", f"/search/?q={mine.customer_no}", {"HTTP_HX_REQUEST": "true"}),
+        ("customers:export", "/customers/export/?format=csv&cols=mobile&cols=name", {}),
+        ("customers:export", "/customers/export/?format=xlsx", {}),
+        ("customers:export", f"/customers/export/?format=csv&ids={mine.pk}", {}),
         ("web:search", f"/search/?q={mine.mobile[-4:]}", {}),
         ("web:search", f"/search/?q={mine.name_zh}", {}),
     ]

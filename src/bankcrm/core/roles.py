@@ -39,9 +39,8 @@ CAN_LOG_INTERACTIONS = frozenset({Role.RM, Role.BRANCH_MANAGER, Role.SERVICE, Ro
 # Who may record that a customer withdraws a consent ("stop sending me SMS"): the call centre
 # too, so it is honoured on the call. Grants stay with the roles that edit customers.
 CAN_WITHDRAW_CONSENT = CAN_EDIT_CUSTOMERS | {Role.SERVICE}
-# Who may act on a selection of customers in a list: a task for each, an export (masked by
-# role), and (CAN_REASSIGN) hand them to another RM.
-CAN_BULK_CUSTOMERS = frozenset({Role.RM, Role.BRANCH_MANAGER, Role.SERVICE, Role.ADMIN})
+# Who may export a customer list (identifiers masked for every role; the call centre does not
+# take lists away), and who may hand a selection of customers to another RM.
 CAN_EXPORT_CUSTOMERS = frozenset(
     {Role.RM, Role.BRANCH_MANAGER, Role.MARKETING, Role.COMPLIANCE, Role.ADMIN}
 )

@@ -22,8 +22,10 @@ from bankcrm.core.lists import list_state
 from bankcrm.core.permissions import AuthenticatedRequest, role_required
 from bankcrm.core.pii import mask_field
 from bankcrm.core.roles import (
-    CAN_BULK_CUSTOMERS,
     CAN_EDIT_CUSTOMERS,
+    CAN_EXPORT_CUSTOMERS,
+    CAN_LOG_INTERACTIONS,
+    CAN_REASSIGN_CUSTOMERS,
     CAN_REVEAL_PII,
     CAN_WITHDRAW_CONSENT,
     has_role,
@@ -60,7 +62,7 @@ def customer_list_view(request: AuthenticatedRequest) -> HttpResponse:
         "filters": filters,
         "state": state,
         "chosen_columns": bool(request.GET.getlist("cols")),
-        "selectable": has_role(request.user, CAN_BULK_CUSTOMERS),
+        **_bulk_context(request),
     }
     htmx = getattr(request, "htmx", False)
     if htmx and cursor:
@@ -69,6 +71,25 @@ def customer_list_view(request: AuthenticatedRequest) -> HttpResponse:
         return render(request, "customers/_results.html", context)
     context.update(_filter_choices(request, filters))
     return render(request, "customers/list.html", context)
+
+
+def _bulk_context(request: AuthenticatedRequest) -> dict[str, Any]:
+    """What the list's bulk bar offers this user."""
+    user = request.user
+    can = {
+        "can_bulk_task": has_role(user, CAN_LOG_INTERACTIONS),
+        "can_export": has_role(user, CAN_EXPORT_CUSTOMERS),
+        "can_reassign": has_role(user, CAN_REASSIGN_CUSTOMERS),
+    }
+    rms = []
+    if can["can_reassign"]:
+        rms = list(selectors.staff_visible_to(user).order_by("username")[:MAX_RM_CHOICES])
+    return {
+        **can,
+        "selectable": any(can.values()),
+        "reassign_rms": rms,
+        "today": timezone.localdate(),
+    }
 
 
 def _filter_choices(request: AuthenticatedRequest, filters: Any) -> dict[str, Any]:
