@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from bankcrm.access.models import ApiToken
@@ -21,6 +22,14 @@ from bankcrm.core.roles import CAN_MANAGE_SECURITY, Role
 from bankcrm.core.selectors import chain_last_check
 
 DEVELOPMENT_KEY_PREFIX = "insecure-development-key"
+# The password rules as the security page names them.
+VALIDATORS: dict[str, Any] = {
+    "UserAttributeSimilarityValidator": gettext_lazy("not like the user's name or e-mail"),
+    "MinimumLengthValidator": gettext_lazy("a minimum length"),
+    "CommonPasswordValidator": gettext_lazy("not a common password"),
+    "NumericPasswordValidator": gettext_lazy("not only digits"),
+    "CharacterClassesValidator": gettext_lazy("several kinds of characters"),
+}
 
 
 def _settings_summary() -> list[tuple[str, str, bool]]:
@@ -28,7 +37,10 @@ def _settings_summary() -> list[tuple[str, str, bool]]:
     s = settings
     roles = ", ".join(str(Role(r).label) for r in sorted(s.BANKCRM_2FA_REQUIRED_ROLES)) or "—"
     configured = cast(list[dict[str, Any]], s.AUTH_PASSWORD_VALIDATORS)
-    validators = [str(v["NAME"]).rsplit(".", 1)[-1] for v in configured]
+    validators = [
+        str(VALIDATORS.get(name, name))
+        for name in (str(v["NAME"]).rsplit(".", 1)[-1] for v in configured)
+    ]
     min_length = next(
         (
             int(v.get("OPTIONS", {}).get("min_length", 8))
