@@ -112,7 +112,7 @@ class Customer(models.Model):
     mobile = EncryptedCharField(_("mobile"), max_length=11, blank=True, purpose="mobile")
     mobile_hash = BlindIndexField(source="mobile", purpose="mobile")
     # What staff type when a caller gives "the number ending 5678"; kept with the mobile.
-    mobile_last4 = models.CharField(_("last 4 of mobile"), max_length=4, blank=True, db_index=True)
+    mobile_last4 = models.CharField(_("last 4 of mobile"), max_length=4, blank=True)
     email = models.EmailField(_("email"), blank=True)
     address = models.CharField(_("address"), max_length=255, blank=True)
     occupation = models.CharField(_("occupation"), max_length=100, blank=True)
@@ -179,6 +179,7 @@ class Customer(models.Model):
             # pattern, so no varchar_pattern_ops twin).
             models.Index(fields=["id_number_hash"], name="customer_id_hash"),
             models.Index(fields=["mobile_hash"], name="customer_mobile_hash"),
+            models.Index(fields=["mobile_last4"], name="customer_mobile_last4"),
         ]
         constraints = [
             models.CheckConstraint(

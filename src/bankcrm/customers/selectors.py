@@ -167,6 +167,17 @@ def _ids_ending(base: QuerySet[Customer], tail: str) -> list[int]:
 ENDING_CANDIDATES = 5_000
 
 
+def _number_prefix_q(prefix: str) -> Q:
+    """Customer numbers starting with ``prefix`` ("C00002" → C0000201, C0000299 …), as a range
+    the customer number's b-tree answers (no pattern index), the prefix checked within it."""
+    letters, digits = re.fullmatch(r"([A-Z]*)(\d*)", prefix).groups()  # type: ignore[union-attr]
+    if digits and set(digits) != {"9"}:
+        upper = f"{letters}{int(digits) + 1:0{len(digits)}d}"
+    else:
+        upper = letters[:-1] + chr(ord(letters[-1]) + 1)
+    return Q(customer_no__gte=prefix, customer_no__lt=upper, customer_no__startswith=prefix)
+
+
 def _search_q(q: str, base: QuerySet[Customer] | None = None) -> Q:
     """Interpret a free-text query: mobile, customer number, ID last digits or a name."""
     q = q.strip()
@@ -181,7 +192,7 @@ def _search_q(q: str, base: QuerySet[Customer] | None = None) -> Q:
         return (
             Q(customer_no=number)
             | Q(pk__in=CustomerAlias.objects.filter(customer_no=number).values("customer_id"))
-            | Q(customer_no__startswith=number)
+            | _number_prefix_q(number)
         )
     if re.fullmatch(r"\d{4}", q):  # the last 4 of an ID number or of a mobile
         return Q(id_last4=q) | Q(mobile_last4=q)

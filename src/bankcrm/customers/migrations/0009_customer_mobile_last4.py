@@ -27,9 +27,12 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="customer",
             name="mobile_last4",
-            field=models.CharField(
-                blank=True, db_index=True, max_length=4, verbose_name="last 4 of mobile"
-            ),
+            field=models.CharField(blank=True, max_length=4, verbose_name="last 4 of mobile"),
         ),
         migrations.RunPython(fill, migrations.RunPython.noop),
+        # A plain b-tree: nothing searches it by pattern (no _like index on PostgreSQL).
+        migrations.AddIndex(
+            model_name="customer",
+            index=models.Index(fields=["mobile_last4"], name="customer_mobile_last4"),
+        ),
     ]
