@@ -8,6 +8,8 @@ PO := src/bankcrm/locale/zh_Hans/LC_MESSAGES/django.po
 MO := $(PO:.po=.mo)
 PG_URL ?= postgres://postgres@127.0.0.1:5432/bankcrm_ci_$(shell echo $$$$)
 DEMO_CUSTOMERS ?= 20000
+# Where `make demo` serves the site: `make demo DEMO_PORT=8080` or BANKCRM_DEMO_PORT=8080.
+DEMO_PORT ?= $(or $(BANKCRM_DEMO_PORT),8000)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install demo test test-sqlite test-postgres lint bench messages system-deps clean
@@ -36,8 +38,8 @@ demo: install
 	@mkdir -p var
 	$(BIN)/bankcrm migrate --noinput -v0
 	$(BIN)/bankcrm demo --customers $(DEMO_CUSTOMERS) --seed 42 --if-empty --progress
-	@echo "Serving the demo bank with Django's runserver on http://127.0.0.1:8000 (Ctrl-C stops it)"
-	DEBUG=1 $(BIN)/bankcrm runserver 127.0.0.1:8000
+	@echo "Serving the demo bank with Django's runserver on http://127.0.0.1:$(DEMO_PORT) (Ctrl-C stops it)"
+	DEBUG=1 BANKCRM_DEMO_LOGINS=1 $(BIN)/bankcrm runserver 127.0.0.1:$(DEMO_PORT)
 
 system-deps:
 	@missing=""; \

@@ -235,3 +235,22 @@ def customer_filters(params: Mapping[str, Any]) -> CustomerFilters:
         churn=_choice(params.get("churn"), CHURN_BANDS),
         sort=_choice(params.get("sort"), customers.SORTS, "customer_no"),
     )
+
+
+def customer_count(*, user: User, filters: CustomerFilters) -> int:
+    """How many customers in scope match the filters (the list's result count)."""
+    also = score_filter_q(filters) if filters.by_scores else None
+    return customers.customer_search_queryset(user=user, filters=filters, also=also).count()
+
+
+def customer_selection(
+    *, user: User, filters: CustomerFilters, ids: list[int] | None, limit: int
+) -> list[Customer]:
+    """The customers a bulk action or an export acts on: the ``ids`` chosen, or every match of
+    the filters, always within scope and in the list's order; at most ``limit``."""
+    also = score_filter_q(filters) if filters.by_scores else None
+    qs = customers.customer_search_queryset(user=user, filters=filters, also=also)
+    if ids is not None:
+        qs = customers.customers_visible_to(user).filter(pk__in=ids)
+    order = customers.SORTS.get(filters.sort, customers.SORTS["customer_no"]).order_by
+    return list(qs.select_related("branch", "rm").order_by(*order)[:limit])

@@ -164,6 +164,10 @@ BANKCRM_2FA_REQUIRED_ROLES = frozenset(
     if r.strip()
 )
 BANKCRM_LOGIN_LOCK_MINUTES = int(os.environ.get("BANKCRM_LOGIN_LOCK_MINUTES", "15"))
+# `make demo` only: the log-in page names the demo's accounts (those of them that exist), the
+# password `bankcrm demo` gave them and what each role should try first. Off everywhere else.
+BANKCRM_DEMO_LOGINS = os.environ.get("BANKCRM_DEMO_LOGINS", "") == "1"
+BANKCRM_DEMO_PASSWORD = os.environ.get("BANKCRM_DEMO_PASSWORD", "demo-pass-2026")
 # No inline scripts anywhere: every script is a file served from the site itself. Inline style
 # attributes stay allowed for Plotly's drawing.
 BANKCRM_CSP = (

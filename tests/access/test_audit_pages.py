@@ -92,3 +92,23 @@ def test_auditors_see_the_access_report_link_on_the_360_page(bank, login):
         in login(bank.compliance).get(f"/customers/{bank.mine.pk}/").content.decode()
     )
     assert "access-report" not in login(bank.rm).get(f"/customers/{bank.mine.pk}/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_audit_filter_and_export_take_a_merged_customer_number_and_refuse_an_unknown_one(
+    bank, login
+):
+    from bankcrm.customers.models import CustomerAlias
+
+    CustomerAlias.objects.create(customer=bank.mine, customer_no="OLD0001")
+    services.customer_viewed(actor=bank.rm, customer=bank.mine)
+    services.customer_viewed(actor=bank.rm, customer=bank.other)
+    client = login(bank.compliance)
+    page = client.get("/audit/", {"customer": "old0001"})
+    assert {e.customer_id for e in page.context["page"]} == {bank.mine.pk}
+    export = client.get("/audit/export.csv", {"customer": bank.mine.customer_no})
+    rows = list(csv.DictReader(io.StringIO(export.content.decode("utf-8-sig"))))
+    assert rows and {r["customer_id"] for r in rows} == {str(bank.mine.pk)}
+    nobody = client.get("/audit/", {"customer": "C0000000283"})
+    assert list(nobody.context["page"]) == []
+    assert "No customer has the number or id" in nobody.content.decode()

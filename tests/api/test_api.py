@@ -67,7 +67,11 @@ def test_360_has_every_section_and_is_audited(bank):
     TransactionFactory(account=acct, channel="alipay")
     body = bearer(bank.rm).get(f"/api/v1/customers/{bank.mine.pk}/360").json()
     assert body["customer"]["customer_no"] == bank.mine.customer_no
-    assert body["accounts"][0]["account_no"] == acct.account_no
+    # A 16-digit debit card: first 6 and last 4, whatever the role.
+    card = acct.account_no
+    assert body["accounts"][0]["account_no"] == card[:6] + "******" + card[-4:]
+    assert body["recent_transactions"][0]["account_no"] == body["accounts"][0]["account_no"]
+    assert card not in json.dumps(body)
     assert len(body["aum_trend"]) == 36 and body["aum_trend"][-1]["aum"] == "10000.00"
     assert body["channel_mix"] == [{"channel": "alipay", "count": 1}]
     assert len(body["consents"]) == 15

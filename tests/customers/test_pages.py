@@ -280,3 +280,57 @@ def test_a_service_call_cannot_move_or_create_a_customer_outside_the_scope(bank)
     services.customer_update(actor=bank.manager, customer=bank.mine, data={"rm": bank.rm2})
     bank.mine.refresh_from_db()
     assert bank.mine.rm_id == bank.rm2.pk
+
+
+@pytest.mark.django_db
+def test_an_edit_to_another_customers_mobile_warns_and_one_outside_scope_is_only_counted(
+    bank, login
+):
+    from bankcrm.customers.models import Customer
+
+    far = Customer.objects.get(pk=bank.far.pk)
+    other = Customer.objects.get(pk=bank.other.pk)
+    client = login(bank.manager)
+    page = client.get(f"/customers/{bank.mine.pk}/edit/")
+    data = {k: v for k, v in page.context["form"].initial.items() if v is not None and k != "rm"}
+    data.update(
+        branch=bank.beijing.pk,
+        rm=bank.rm.pk,
+        onboarded_on=bank.mine.onboarded_on.isoformat(),
+        mobile=other.mobile,
+    )
+    data = {k: v for k, v in data.items() if not hasattr(v, "pk")}
+    response = client.post(f"/customers/{bank.mine.pk}/edit/", data)
+    assert response.status_code == 200, response.content[:500]
+    duplicates = response.context["duplicates"]
+    assert [(c.pk, fields) for c, fields in duplicates.in_scope] == [(other.pk, ["mobile"])]
+    assert Customer.objects.get(pk=bank.mine.pk).mobile != other.mobile
+    # The Shanghai customer is outside the Beijing manager's scope: counted, never named.
+    response = client.post(f"/customers/{bank.mine.pk}/edit/", {**data, "mobile": far.mobile})
+    assert response.context["duplicates"].in_scope == []
+    assert response.context["duplicates"].elsewhere == 1
+    assert far.customer_no not in response.content.decode()
+    saved = client.post(
+        f"/customers/{bank.mine.pk}/edit/", {**data, "mobile": far.mobile, "confirm_duplicate": "1"}
+    )
+    assert saved.status_code == 302
+
+
+@pytest.mark.django_db
+def test_the_service_agent_may_withdraw_a_consent_but_not_grant_one(bank):
+    from django.core.exceptions import PermissionDenied
+
+    from bankcrm.customers.services import consent_record
+
+    args = {
+        "customer": bank.mine,
+        "purpose": "marketing",
+        "channel": "sms",
+        "source": "call_center",
+    }
+    event = consent_record(actor=bank.service, granted=False, **args)
+    assert event.recorded_by == bank.service
+    with pytest.raises(PermissionDenied):
+        consent_record(actor=bank.service, granted=True, **args)
+    with pytest.raises(PermissionDenied):
+        consent_record(actor=bank.marketing, granted=False, **args)

@@ -102,3 +102,28 @@ def test_keyset_pages_cover_every_customer_once_in_order(bank):
 def test_garbage_cursor_starts_from_the_first_page(bank):
     page = customer_list(user=bank.admin, filters=CustomerFilters(), cursor="!!not-a-cursor")
     assert len(page.items) == 3
+
+
+@pytest.mark.django_db
+def test_search_finds_a_mobiles_last_4_a_partial_customer_number_and_a_merged_alias(bank):
+    from bankcrm.customers.models import Customer, CustomerAlias
+    from bankcrm.customers.selectors import CustomerFilters, customer_search_queryset
+
+    def found(q: str) -> set[int]:
+        qs = customer_search_queryset(user=bank.admin, filters=CustomerFilters(q=q))
+        return set(qs.values_list("pk", flat=True))
+
+    mine = Customer.objects.get(pk=bank.mine.pk)
+    assert mine.mobile_last4 == mine.mobile[-4:]
+    assert mine.pk in found(mine.mobile[-4:])
+    assert bank.other.pk not in found(mine.mobile[-4:]) or (
+        Customer.objects.get(pk=bank.other.pk).mobile[-4:] == mine.mobile[-4:]
+    )
+    assert found(mine.customer_no[:-2]) >= {mine.pk}
+    assert mine.pk in found(mine.customer_no[:-2].lower())
+    CustomerAlias.objects.create(customer=mine, customer_no="OLD0042")
+    assert found("old0042") == {mine.pk}
+    # Changing the mobile moves its last 4 along.
+    mine.mobile = "13900001111"
+    mine.save(update_fields=["mobile"])
+    assert found("1111") == {mine.pk}

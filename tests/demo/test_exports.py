@@ -151,3 +151,24 @@ def test_the_card_systems_file_brings_duplicates_for_the_data_steward(tmp_path):
     rules = {e.rule for c in pairs for e in c.evidence}
     assert {"resident_id", "name_mobile"} <= rules
     assert ImportRun.objects.filter(mapping_name="card_customers.toml", status="succeeded").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_bankcrm_demo_shows_progress_through_every_import_and_the_scoring(tmp_path, capsys):
+    from django.core.management import call_command
+
+    call_command(
+        "demo",
+        customers=CONFIG.customers,
+        seed=CONFIG.seed,
+        months=CONFIG.months,
+        as_of=CONFIG.as_of.isoformat(),
+        progress=True,
+        export_dir=str(tmp_path / "exports"),
+    )
+    err = capsys.readouterr().err
+    for kind in ("branches", "customers", "accounts", "balances", "transactions", "card customers"):
+        assert f"import {kind}" in err, kind  # the file's own bar, while it imports
+        assert f"imported {kind}" in err, kind
+    assert f"Scoring {CONFIG.customers} customers" in err
+    assert err.count("scoring: ") >= 3, err[-800:]  # a line as each step of the run finishes

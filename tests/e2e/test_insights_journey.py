@@ -48,6 +48,10 @@ def test_rm_opens_a_retention_task_from_the_worklist_and_filters_by_churn_risk(
     expect(page.locator("[data-testid=task-created]")).to_be_visible()
     assert Task.objects.count() == before + 1
     assert Task.objects.order_by("-pk").first().title.startswith("Retention call")
+    # Back on the worklist, that customer shows its open retention task instead of a button.
+    page.reload()
+    expect(rows.first.locator("[data-testid=retention-open]")).to_be_visible()
+    expect(rows.first.get_by_role("button")).to_have_count(0)
 
     # The band of the RM's riskiest customer: filtering by it lists that customer.
     riskiest = (

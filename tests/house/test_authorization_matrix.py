@@ -27,6 +27,8 @@ AUDITORS = {"compliance", "admin"}
 IMPORTERS = {"admin"}
 ADMINS = {"admin"}
 IMPORT_VIEWERS = {"compliance", "admin"}
+EXPORTERS = {"rm", "branch_manager", "marketing", "compliance", "admin"}
+REASSIGNERS = {"branch_manager", "admin"}
 # Roles whose scope excludes a customer of another city's branch.
 NARROW = {"rm", "branch_manager"}
 
@@ -75,6 +77,29 @@ def api_cust(bank: Any, c: Any) -> dict[str, Any]:
 
 def task_of(bank: Any, c: Any) -> dict[str, Any]:
     return {"pk": TaskFactory(customer=c).pk}
+
+
+def cust_account(bank: Any, c: Any) -> dict[str, Any]:
+    from tests.factories import AccountFactory
+
+    return {"pk": c.pk, "account_id": AccountFactory(customer=c).pk}
+
+
+def api_cust_account(bank: Any, c: Any) -> dict[str, Any]:
+    from tests.factories import AccountFactory
+
+    return {"customer_id": c.pk, "account_id": AccountFactory(customer=c).pk}
+
+
+def an_admins_view(bank: Any, c: Any) -> dict[str, Any]:
+    from bankcrm.core.models import SavedView
+
+    view = SavedView.objects.create(owner=bank.admin, list_name="customers", name="mine")
+    return {"pk": view.pk}
+
+
+def a_staff_member(bank: Any, c: Any) -> dict[str, Any]:
+    return {"pk": bank.rm2.pk}
 
 
 def a_run_id(bank: Any, c: Any) -> dict[str, Any]:
@@ -164,9 +189,24 @@ not_allowed = {r: 405 for r in ROLES}
 not_allowed_anon_login = {"anon": 302, **{r: 405 for r in STAFF}}
 
 CONSENT = {"purpose": "marketing", "channel": "sms", "granted": "0", "source": "call_center"}
+GRANT = {**CONSENT, "granted": "1", "source": "branch"}
+# A withdrawal ("stop sending me SMS") may be recorded by the call centre too; a grant may not.
+WITHDRAWERS = EDITORS | {"service"}
 
 POLICY: dict[str, Route] = {
     "web:dashboard": Route(checks=[Check("get", page())]),
+    "web:search": Route(checks=[Check("get", page())]),
+    "web:saved_view_create": Route(
+        checks=[
+            Check("get", not_allowed_anon_login),
+            Check("post", page(ok=302), data={"list": "customers", "name": "大客户", "query": ""}),
+        ]
+    ),
+    # The administrator's own view: theirs to delete; to everyone else it is no view (404).
+    "web:saved_view_delete": Route(
+        an_admins_view,
+        [Check("get", not_allowed_anon_login), Check("post", page({"admin"}, denied=404, ok=302))],
+    ),
     "access:login": Route(
         checks=[
             Check("get", {"anon": 200, **{r: 302 for r in STAFF}}),
@@ -226,6 +266,26 @@ POLICY: dict[str, Route] = {
             Check("post", page(EDITORS), data={}),  # invalid form re-rendered with errors: 200
         ]
     ),
+    "customers:export": Route(
+        checks=[
+            Check("get", page(EXPORTERS)),
+            Check("post", page(EXPORTERS), data={"format": "xlsx", "query": "q=张"}),
+        ]
+    ),
+    # No customer selected: the list again with a message (302) for the roles that may.
+    "customers:bulk_task": Route(
+        checks=[
+            Check("get", not_allowed_anon_login),
+            Check("post", page(LOGGERS, ok=302), data={"title": "回访", "due_on": today}),
+        ]
+    ),
+    # An RM the user may not pick (none here) is refused, to every role.
+    "customers:bulk_reassign": Route(
+        checks=[
+            Check("get", not_allowed_anon_login),
+            Check("post", page(set()), data={"rm": "0", "ids": "1"}),
+        ]
+    ),
     "customers:detail": Route(
         cust,
         [
@@ -254,12 +314,24 @@ POLICY: dict[str, Route] = {
             ),
         ],
     ),
+    "customers:account_reveal": Route(
+        cust_account,
+        [
+            Check("get", not_allowed_anon_login),
+            Check("post", page(REVEALERS), data={"reason": "客户来电核实账户"}),
+            Check(
+                "post", scoped(page(REVEALERS)), target="far", data={"reason": "客户来电核实账户"}
+            ),
+        ],
+    ),
     "customers:consent": Route(
         cust,
         [
             Check("get", not_allowed_anon_login),
-            Check("post", page(EDITORS), data=CONSENT),
-            Check("post", scoped(page(EDITORS)), target="far", data=CONSENT),
+            Check("post", page(WITHDRAWERS), data=CONSENT),
+            Check("post", scoped(page(WITHDRAWERS)), target="far", data=CONSENT),
+            Check("post", page(EDITORS), data=GRANT),
+            Check("post", scoped(page(EDITORS)), target="far", data=GRANT),
         ],
     ),
     "interactions:create": Route(
@@ -299,6 +371,32 @@ POLICY: dict[str, Route] = {
         checks=[
             Check("post", {r: 302 for r in ROLES}, data={"language": "zh-hans", "next": "/"}),
         ]
+    ),
+    "access:password_change": Route(
+        checks=[
+            Check("get", page()),
+            # The old password is wrong: the form is shown again with its errors.
+            Check("post", page(), data={"old_password": "x", "new_password1": "y"}),
+        ]
+    ),
+    "access:staff_list": Route(checks=[Check("get", page(ADMINS))]),
+    "access:staff_create": Route(
+        checks=[Check("get", page(ADMINS)), Check("post", page(ADMINS), data={})]
+    ),
+    "access:staff_edit": Route(
+        a_staff_member,
+        [Check("get", page(ADMINS)), Check("post", page(ADMINS), data={})],
+    ),
+    "access:staff_password": Route(
+        a_staff_member,
+        [
+            Check("get", not_allowed_anon_login),
+            Check("post", page(ADMINS, ok=302), data={"password": "Longer-pass-2026"}),
+        ],
+    ),
+    "access:staff_unlock": Route(
+        a_staff_member,
+        [Check("get", not_allowed_anon_login), Check("post", page(ADMINS, ok=302))],
     ),
     "access:token_list": Route(
         checks=[
@@ -419,6 +517,19 @@ POLICY: dict[str, Route] = {
                 scoped(api(REVEALERS)),
                 target="far",
                 data={"field": "id_number", "reason": "监管检查"},
+                as_json=True,
+            ),
+        ],
+    ),
+    "api:reveal_account": Route(
+        api_cust_account,
+        [
+            Check("post", api(REVEALERS), data={"reason": "监管检查"}, as_json=True),
+            Check(
+                "post",
+                scoped(api(REVEALERS)),
+                target="far",
+                data={"reason": "监管检查"},
                 as_json=True,
             ),
         ],

@@ -62,6 +62,13 @@ LOOKUPS = [
     (AuditEvent, {"actor_id": 1}, "audit_actor_at"),
     (Customer, {"rm_id": 1}, "customer_rm_no"),
     (Customer, {"mobile_hash": blind_index("13812345678", "mobile")}, "customer_mobile_hash"),
+    (Customer, {"mobile_last4": "5678"}, "customer_mobile_last4"),
+    # A partial customer number is a range on the number's unique index.
+    (
+        Customer,
+        {"customer_no__gte": "C00002", "customer_no__lt": "C00003"},
+        "customers_customer_customer_no",
+    ),
     (
         Customer,
         {"id_number_hash": blind_index("11010119900307123X", "id_number")},

@@ -211,10 +211,20 @@ def tokens_and_sessions(bank: Bank, user: User, n: int) -> None:
         Client().force_login(staff)
 
 
+def staff_accounts(bank: Bank, user: User, n: int) -> None:
+    for _ in range(n):
+        UserFactory(branch=bank.beijing)
+
+
+def a_staff_member(bank: Bank) -> dict[str, Any]:
+    return {"pk": bank.rm.pk}
+
+
 # --- the pages ---------------------------------------------------------------------------
 
 PAGES: dict[str, Page] = {
     "web:dashboard": Page("web/dashboard.html", ("rm", "admin"), 10, rows=customers),
+    "web:search": Page("web/search.html", ("rm", "admin"), 3),
     "access:login": Page("access/login.html", ("anon",), 0),
     "access:two_factor": Page("access/two_factor.html", ("rm",), 7),
     "access:security": Page("access/security.html", ("admin",), 8, rows=tokens_and_sessions),
@@ -222,8 +232,8 @@ PAGES: dict[str, Page] = {
     "access:customer_access": Page(
         "access/customer_access.html", ("compliance",), 8, mine, rows=accesses_to_mine
     ),
-    "customers:list": Page("customers/list.html", ("rm", "admin"), 6, rows=customers),
-    # +1 for the branches an RM may assign (their branch and those below it).
+    # The count, saved views and the reassign list, and the branches an RM may assign.
+    "customers:list": Page("customers/list.html", ("rm", "admin"), 9, rows=customers),
     "customers:create": Page("customers/form.html", ("rm",), 6),
     "customers:detail": Page("customers/detail.html", ("rm", "admin"), 16, mine, rows=history),
     "customers:edit": Page("customers/form.html", ("rm",), 7, mine),
@@ -244,12 +254,17 @@ PAGES: dict[str, Page] = {
     "access:token_list": Page("access/tokens.html", ("rm",), 4, rows=own_tokens),
     "jobs:list": Page("jobs/list.html", ("admin",), 6, rows=job_runs),
     "jobs:detail": Page("jobs/detail.html", ("admin",), 4, a_job_run),
+    "access:password_change": Page("access/password_change.html", ("rm", "admin"), 4),
+    "access:staff_list": Page("access/staff_list.html", ("admin",), 5, rows=staff_accounts),
+    "access:staff_create": Page("access/staff_form.html", ("admin",), 5),
+    "access:staff_edit": Page("access/staff_form.html", ("admin",), 8, a_staff_member),
 }
 
 # Routes that answer GET but are not pages of the site, and why.
 NOT_PAGES: dict[str, str] = {
     "set_language": "the language switch: the site posts to it; a GET only redirects back",
     "access:audit_export": "a CSV download of the audit trail",
+    "customers:export": "a CSV or Excel download of the customer list",
     "imports:report": "a CSV download of an import's rejected rows",
     "imports:progress": "an HTMX fragment the import page polls",
 }

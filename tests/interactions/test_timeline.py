@@ -69,3 +69,16 @@ def test_the_360_page_shows_the_timeline(bank, login):
     timeline_html = html.split('data-testid="timeline"')[1]
     assert "网点面谈" in timeline_html and "寄送对账单" in timeline_html
     assert 'data-testid="interaction-form"' in html
+
+
+def test_the_same_submission_sent_twice_is_recorded_once(bank, login):
+    """A resent request (the browser's retry, a second tab) carries the same token."""
+    client = login(bank.rm)
+    page = client.get(f"/customers/{bank.mine.pk}/").content.decode()
+    token = page.split('name="submission" value="')[1].split('"')[0]
+    data = {"kind": "call", "subject": "回访", "notes": "", "submission": token}
+    url = f"/customers/{bank.mine.pk}/interactions/"
+    first, second = client.post(url, data), client.post(url, data)
+    assert first.status_code == second.status_code == 200
+    assert bank.mine.interactions.count() == 1
+    assert "recorded once" in second.content.decode()

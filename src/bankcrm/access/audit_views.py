@@ -19,19 +19,35 @@ from django.views.decorators.http import require_POST, require_safe
 from bankcrm.core import chain, csvfile
 from bankcrm.core.audit import audit_record
 from bankcrm.core.audit_export import audit_export
-from bankcrm.core.models import AuditAction
+from bankcrm.core.models import AuditAction, User
 from bankcrm.core.permissions import AuthenticatedRequest, role_required
 from bankcrm.core.roles import CAN_VIEW_AUDIT
 from bankcrm.core.selectors import audit_event_list, chain_last_check, customer_access_list
-from bankcrm.customers.selectors import customer_get
+from bankcrm.customers.selectors import customer_by_number, customer_get
+
+# A customer filter that names no one: the trail shows nothing rather than everything.
+NO_ONE = -1
 
 
-def _filters(f: QueryDict) -> dict[str, Any]:
-    customer = str(f.get("customer", "")).strip()
+def _customer_filter(user: User, value: str) -> int | None:
+    """The customer id a filter names: a customer number (or a merged one), or the internal
+    id; NO_ONE when it names no customer, None when the filter is empty."""
+    value = value.strip()
+    if not value:
+        return None
+    found = customer_by_number(user=user, number=value)
+    if found is not None:
+        return found.pk
+    if value.isdigit() and len(value) < 19:
+        return int(value)
+    return NO_ONE
+
+
+def _filters(f: QueryDict, user: User) -> dict[str, Any]:
     out: dict[str, Any] = {
         "actor": str(f.get("actor", "")).strip() or None,
         "action": f.get("action") or None,
-        "customer": int(customer) if customer.isdigit() and len(customer) < 19 else None,
+        "customer": _customer_filter(user, str(f.get("customer", ""))),
     }
     for key in ("since", "until"):
         out[key] = None
@@ -45,7 +61,8 @@ def _filters(f: QueryDict) -> dict[str, Any]:
 @role_required(CAN_VIEW_AUDIT)
 def audit_view(request: AuthenticatedRequest) -> HttpResponse:
     f = request.GET
-    page = Paginator(audit_event_list(**_filters(f)), 50).get_page(f.get("page"))
+    filters = _filters(f, request.user)
+    page = Paginator(audit_event_list(**filters), 50).get_page(f.get("page"))
     query = f.copy()
     query.pop("page", None)
     return render(
@@ -57,6 +74,7 @@ def audit_view(request: AuthenticatedRequest) -> HttpResponse:
             "f": f,
             "query": query.urlencode(),
             "check": chain_last_check(),
+            "no_customer": filters["customer"] == NO_ONE,
         },
     )
 
@@ -88,7 +106,7 @@ def audit_verify_view(request: AuthenticatedRequest) -> HttpResponse:
 @role_required(CAN_VIEW_AUDIT)
 def audit_export_view(request: AuthenticatedRequest) -> HttpResponse:
     """The filtered events as CSV, with their chain columns (the export is audited)."""
-    filters = _filters(request.GET)
+    filters = _filters(request.GET, request.user)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'

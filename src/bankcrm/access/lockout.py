@@ -18,6 +18,11 @@ from bankcrm.core.models import AuditAction, LoginFailure, User
 CODE_PREFIX = "2fa:"
 
 
+def lockout_window() -> dt.datetime:
+    """Failed log-ins from this moment on count towards a lock."""
+    return _window()
+
+
 def _window() -> dt.datetime:
     return timezone.now() - dt.timedelta(minutes=settings.BANKCRM_LOGIN_LOCK_MINUTES)
 

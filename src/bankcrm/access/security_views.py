@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from bankcrm.access.models import ApiToken
@@ -21,13 +22,25 @@ from bankcrm.core.permissions import AuthenticatedRequest, role_required
 from bankcrm.core.roles import CAN_MANAGE_SECURITY, Role
 from bankcrm.core.selectors import chain_last_check
 
+# The password rules as the security page names them.
+VALIDATORS: dict[str, Any] = {
+    "UserAttributeSimilarityValidator": gettext_lazy("not like the user's name or e-mail"),
+    "MinimumLengthValidator": gettext_lazy("a minimum length"),
+    "CommonPasswordValidator": gettext_lazy("not a common password"),
+    "NumericPasswordValidator": gettext_lazy("not only digits"),
+    "CharacterClassesValidator": gettext_lazy("several kinds of characters"),
+}
+
 
 def _settings_summary() -> list[tuple[str, str, bool]]:
     """(what, value, as a bank would want it) for the settings a security review asks about."""
     s = settings
     roles = ", ".join(str(Role(r).label) for r in sorted(s.BANKCRM_2FA_REQUIRED_ROLES)) or "—"
     configured = cast(list[dict[str, Any]], s.AUTH_PASSWORD_VALIDATORS)
-    validators = [str(v["NAME"]).rsplit(".", 1)[-1] for v in configured]
+    validators = [
+        str(VALIDATORS.get(name, name))
+        for name in (str(v["NAME"]).rsplit(".", 1)[-1] for v in configured)
+    ]
     min_length = next(
         (
             int(v.get("OPTIONS", {}).get("min_length", 8))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import segno
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
@@ -14,17 +15,51 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from bankcrm.access import two_factor
 from bankcrm.access.forms import LockingAuthenticationForm
 from bankcrm.access.lockout import user_locked_until
+from bankcrm.core.models import User
 from bankcrm.core.permissions import AuthenticatedRequest
+
+# What each role should try first in the demo bank, by demo user name.
+DEMO_FIRST_STEPS: dict[str, Any] = {
+    "rm_demo": gettext_lazy(
+        "Open a customer from the dashboard, log a call, add a task, reveal a mobile."
+    ),
+    "rm_demo2": gettext_lazy(
+        "Try to open rm_demo's customers: another RM's customers are not there."
+    ),
+    "manager_demo": gettext_lazy(
+        "Filter the customer list by RM, save the view for the branch, reassign."
+    ),
+    "marketing_demo": gettext_lazy(
+        "Filter by RFM segment and churn risk, export the list (masked)."
+    ),
+    "service_demo": gettext_lazy(
+        "Search by the last 4 digits of a mobile, record a consent withdrawal."
+    ),
+    "compliance_demo": gettext_lazy("Verify the audit chain, read a customer's access report."),
+    "admin_demo": gettext_lazy("Import a file, review duplicates, manage staff accounts."),
+}
 
 
 class LoginView(auth_views.LoginView):
     template_name = "access/login.html"
     redirect_authenticated_user = True
     form_class = LockingAuthenticationForm
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        if settings.BANKCRM_DEMO_LOGINS:
+            users = User.objects.filter(username__in=DEMO_FIRST_STEPS, is_active=True)
+            context["demo_logins"] = [
+                (u.username, u.get_role_display(), DEMO_FIRST_STEPS[u.username])
+                for u in sorted(users, key=lambda u: list(DEMO_FIRST_STEPS).index(u.username))
+            ]
+            context["demo_password"] = settings.BANKCRM_DEMO_PASSWORD
+        return context
 
 
 class LogoutView(auth_views.LogoutView):

@@ -10,6 +10,8 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from bankcrm.api import schemas as s
+from bankcrm.banking import selectors as banking_selectors
+from bankcrm.banking import services as banking_services
 from bankcrm.core.permissions import AuthenticatedRequest
 from bankcrm.core.pii import role_view
 from bankcrm.customers import selectors, services
@@ -101,6 +103,22 @@ def reveal(request: AuthenticatedRequest, customer_id: s.Id, payload: s.RevealIn
         actor=request.user, customer=c, field=payload.field, reason=payload.reason
     )
     return {"field": payload.field, "value": value}
+
+
+@router.post(
+    "/customers/{customer_id}/accounts/{account_id}/reveal",
+    response=s.responses({200: s.AccountRevealOut}, 400, 403, 404),
+)
+def reveal_account(
+    request: AuthenticatedRequest, customer_id: s.Id, account_id: s.Id, payload: s.AccountRevealIn
+) -> dict[str, Any]:
+    """Reveal a full account or card number; a reason is required and the reveal is audited."""
+    c = selectors.customer_get(user=request.user, customer_id=customer_id)
+    account = banking_selectors.account_get(customer=c, account_id=account_id)
+    value = banking_services.account_reveal(
+        actor=request.user, account=account, reason=payload.reason
+    )
+    return {"account_id": account.pk, "account_no": value}
 
 
 @router.post(

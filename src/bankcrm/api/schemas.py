@@ -16,6 +16,7 @@ from ninja.params import P, PathEx
 from pydantic import AfterValidator
 
 from bankcrm.core.masking import mask_mobile, mask_resident_id
+from bankcrm.core.pii import account_number_shown
 from bankcrm.customers.services import REVEALABLE
 from bankcrm.ingest.models import ImportRun
 from bankcrm.ingest.selectors import import_run_errors
@@ -135,8 +136,12 @@ class ConsentOut(Schema):
     recorded_at: dt.datetime | None
 
 
+def _account_no_for(account_no: str, context: dict[str, Any]) -> str:
+    return account_number_shown(account_no, context["request"].user)
+
+
 class AccountOut(Schema):
-    account_no: str
+    account_no: str = Field(description="card numbers masked (first 6, last 4); others by role")
     product_code: str = Field(alias="product.code")
     product_name: str = Field(alias="product.display_name")
     category: str = Field(alias="product.category")
@@ -147,6 +152,10 @@ class AccountOut(Schema):
     opened_on: dt.date
     closed_on: dt.date | None
 
+    @staticmethod
+    def resolve_account_no(obj: Any, context: dict[str, Any]) -> str:
+        return _account_no_for(obj.account_no, context)
+
 
 class MonthValue(Schema):
     month: dt.date
@@ -155,13 +164,17 @@ class MonthValue(Schema):
 
 class TransactionOut(Schema):
     txn_id: str
-    account_no: str = Field(alias="account.account_no")
+    account_no: str
     booked_at: dt.datetime
     amount: Decimal
     direction: str
     txn_type: str
     counterparty_category: str
     channel: str
+
+    @staticmethod
+    def resolve_account_no(obj: Any, context: dict[str, Any]) -> str:
+        return _account_no_for(obj.account.account_no, context)
 
 
 class ChannelCount(Schema):
@@ -268,6 +281,15 @@ class RevealIn(Schema):
 class RevealOut(Schema):
     field: str
     value: str
+
+
+class AccountRevealIn(Schema):
+    reason: Text
+
+
+class AccountRevealOut(Schema):
+    account_id: int
+    account_no: str
 
 
 class KpiOut(Schema):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, Max, Sum
+from django.shortcuts import get_object_or_404
 
 from bankcrm.banking.aum import split_holdings
 from bankcrm.banking.models import Account, BalanceSnapshot, Transaction
@@ -41,6 +42,13 @@ def holdings(*, customer: Customer) -> Holdings:
         deposits=deposits,
         investments=aum - deposits,
         liabilities=liabilities,
+    )
+
+
+def account_get(*, customer: Customer, account_id: int) -> Account:
+    """One of the customer's accounts (404 when it is not theirs)."""
+    return get_object_or_404(
+        Account.objects.select_related("customer"), pk=account_id, customer=customer
     )
 
 

@@ -91,6 +91,12 @@ class CoreConfig(AppConfig):
                 "archive_sha256",
             ),
         ),
+        "SavedView": ModelInventory(
+            Subject.STAFF,
+            # A name staff type; the query keeps filters, never an identifier search.
+            {"name": C.FREE_TEXT, "query": C.FREE_TEXT, "created_at": C.ACTIVITY},
+            reviewed("list_name", "is_shared"),
+        ),
         "IdempotencyKey": ModelInventory(
             Subject.CUSTOMER_AND_STAFF,
             # The caller is a user's id; the body is the first response to

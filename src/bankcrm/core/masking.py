@@ -26,3 +26,20 @@ def mask_email(value: str | None) -> str:
         return value or ""
     local, domain = value.split("@", 1)
     return (local[:1] + "***@" + domain) if local else "***@" + domain
+
+
+def is_card_number(value: str | None) -> bool:
+    """A payment card number (PAN): 15 to 19 digits. Debit cards carry the account number."""
+    return value is not None and value.isdigit() and 15 <= len(value) <= 19
+
+
+def mask_account_number(value: str | None) -> str:
+    """A card number as banks print it, first 6 and last 4 (6258001234567890123 →
+    625800*********0123); any other account number with only its last 4 shown."""
+    if not value:
+        return ""
+    if is_card_number(value):
+        return value[:6] + "*" * (len(value) - 10) + value[-4:]
+    if len(value) <= 4:
+        return "*" * len(value)
+    return "*" * (len(value) - 4) + value[-4:]

@@ -255,3 +255,30 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.caller[:8]} {self.key}"
+
+
+class SavedView(models.Model):
+    """A named set of a list's filters, columns and sort, kept per user; shared, it is
+    offered to everyone in the owner's branch (core.lists)."""
+
+    owner = models.ForeignKey(
+        User, verbose_name=_("owner"), on_delete=models.CASCADE, related_name="saved_views"
+    )
+    list_name = models.CharField(_("list"), max_length=40)
+    name = models.CharField(_("name"), max_length=80)
+    # The list's query string (filters, columns, sort); identifier searches are not kept.
+    query = models.TextField(_("query"), blank=True)
+    is_shared = models.BooleanField(_("shared with the branch"), default=False)
+    branch = models.ForeignKey(
+        Branch, verbose_name=_("branch"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["list_name", "owner"], name="savedview_list_owner")]
+
+    def __str__(self) -> str:
+        return self.name

@@ -18,7 +18,14 @@ from typing import Any, TypeVar
 from django.apps import apps
 from django.db import models
 
-from bankcrm.core.masking import mask_email, mask_mobile, mask_resident_id
+from bankcrm.core.masking import (
+    is_card_number,
+    mask_account_number,
+    mask_email,
+    mask_mobile,
+    mask_resident_id,
+)
+from bankcrm.core.roles import CAN_SEE_ACCOUNT_NUMBERS, has_role
 
 
 class DataClass(StrEnum):
@@ -80,7 +87,9 @@ def inventory() -> dict[str, ModelInventory]:
 
 # Shown masked on every page, in the API, the audit trail and import error rows; in full only
 # through the reveal (a reason, audited) to the roles in core.roles.CAN_REVEAL_PII.
-MASKED_CLASSES = frozenset({DataClass.IDENTITY_NUMBER, DataClass.MOBILE})
+# Account numbers too: card numbers (first 6 and last 4) for every role, other account numbers
+# in full only to the roles that run the accounts (core.roles.CAN_SEE_ACCOUNT_NUMBERS).
+MASKED_CLASSES = frozenset({DataClass.IDENTITY_NUMBER, DataClass.MOBILE, DataClass.ACCOUNT_NUMBER})
 
 
 def pii_fields() -> frozenset[tuple[str, str]]:
@@ -88,10 +97,14 @@ def pii_fields() -> frozenset[tuple[str, str]]:
     return frozenset((label, name) for label, inv in inventory().items() for name in inv.personal)
 
 
-_MASKS = {DataClass.IDENTITY_NUMBER: mask_resident_id, DataClass.MOBILE: mask_mobile}
+_MASKS = {
+    DataClass.IDENTITY_NUMBER: mask_resident_id,
+    DataClass.MOBILE: mask_mobile,
+    DataClass.ACCOUNT_NUMBER: mask_account_number,
+}
 # Stored encrypted (core.crypto.EncryptedCharField): tests/core/test_pii.py holds every field of
-# these classes to it.
-ENCRYPTED_CLASSES = frozenset(_MASKS)
+# these classes to it. Account numbers are keys the core-banking files join on, kept in clear.
+ENCRYPTED_CLASSES = frozenset({DataClass.IDENTITY_NUMBER, DataClass.MOBILE})
 
 
 def _label(model: type[models.Model] | str) -> str:
@@ -196,3 +209,11 @@ def role_view(instance: M, role: str) -> M:
         if model == label and role in roles:
             setattr(instance, name, coarsen(data_class(label, name), getattr(instance, name)))
     return instance
+
+
+def account_number_shown(value: str, user: Any) -> str:
+    """An account number as ``user`` may see it without a reveal: card numbers always masked
+    (first 6, last 4), other account numbers in full to the roles that run accounts."""
+    if not is_card_number(value) and has_role(user, CAN_SEE_ACCOUNT_NUMBERS):
+        return value
+    return mask_account_number(value)

@@ -36,8 +36,19 @@ CUSTOMER_SCOPE: dict[str, Scope] = {
 # Who may change customer data, log interactions and tasks. Compliance is read-only.
 CAN_EDIT_CUSTOMERS = frozenset({Role.RM, Role.BRANCH_MANAGER, Role.ADMIN})
 CAN_LOG_INTERACTIONS = frozenset({Role.RM, Role.BRANCH_MANAGER, Role.SERVICE, Role.ADMIN})
+# Who may record that a customer withdraws a consent ("stop sending me SMS"): the call centre
+# too, so it is honoured on the call. Grants stay with the roles that edit customers.
+CAN_WITHDRAW_CONSENT = CAN_EDIT_CUSTOMERS | {Role.SERVICE}
+# Who may export a customer list (identifiers masked for every role; the call centre does not
+# take lists away), and who may hand a selection of customers to another RM.
+CAN_EXPORT_CUSTOMERS = frozenset(
+    {Role.RM, Role.BRANCH_MANAGER, Role.MARKETING, Role.COMPLIANCE, Role.ADMIN}
+)
+CAN_REASSIGN_CUSTOMERS = frozenset({Role.BRANCH_MANAGER, Role.ADMIN})
 # Who may reveal a full resident ID or mobile number (with a reason, audited).
 CAN_REVEAL_PII = frozenset({Role.RM, Role.BRANCH_MANAGER, Role.COMPLIANCE, Role.ADMIN})
+# Who sees account numbers (not card numbers: those are masked for all) without a reveal.
+CAN_SEE_ACCOUNT_NUMBERS = frozenset({Role.RM, Role.BRANCH_MANAGER, Role.ADMIN})
 CAN_VIEW_AUDIT = frozenset({Role.COMPLIANCE, Role.ADMIN})
 # Who may import core-banking files, and who may read the import runs and their error reports.
 CAN_IMPORT = frozenset({Role.ADMIN})
@@ -49,6 +60,8 @@ CAN_MERGE_CUSTOMERS = frozenset({Role.ADMIN})
 CAN_MANAGE_SECURITY = frozenset({Role.ADMIN})
 # Who sees the background jobs (every task run, its errors) and may run a failed one again.
 CAN_MANAGE_JOBS = frozenset({Role.ADMIN})
+# Who creates, deactivates, sets the role and branch of, resets and unlocks staff accounts.
+CAN_MANAGE_STAFF = frozenset({Role.ADMIN})
 
 
 def has_role(user: object, roles: frozenset[str]) -> bool:

@@ -26,6 +26,7 @@ class CustomersConfig(AppConfig):
                 "id_number": C.IDENTITY_NUMBER,
                 "id_number_hash": C.KEYED_HASH,
                 "id_last4": C.IDENTITY_FRAGMENT,
+                "mobile_last4": C.IDENTITY_FRAGMENT,
                 "mobile": C.MOBILE,
                 "mobile_hash": C.KEYED_HASH,
                 "email": C.EMAIL,

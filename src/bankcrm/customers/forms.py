@@ -106,3 +106,11 @@ class ConsentForm(forms.Form):
         coerce=lambda v: v == "1",
     )
     source = forms.ChoiceField(label=_("source"), choices=ConsentSource.choices)
+
+    def __init__(self, *args: Any, may_grant: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not may_grant:
+            # The call centre records withdrawals only: a grant is not among the choices.
+            field = cast(forms.TypedChoiceField, self.fields["granted"])
+            field.choices = [("0", _("withdraws"))]
+            field.initial = "0"

@@ -111,6 +111,8 @@ class Customer(models.Model):
     id_last4 = models.CharField(_("last 4 of ID"), max_length=4, blank=True, db_index=True)
     mobile = EncryptedCharField(_("mobile"), max_length=11, blank=True, purpose="mobile")
     mobile_hash = BlindIndexField(source="mobile", purpose="mobile")
+    # What staff type when a caller gives "the number ending 5678"; kept with the mobile.
+    mobile_last4 = models.CharField(_("last 4 of mobile"), max_length=4, blank=True)
     email = models.EmailField(_("email"), blank=True)
     address = models.CharField(_("address"), max_length=255, blank=True)
     occupation = models.CharField(_("occupation"), max_length=100, blank=True)
@@ -177,6 +179,7 @@ class Customer(models.Model):
             # pattern, so no varchar_pattern_ops twin).
             models.Index(fields=["id_number_hash"], name="customer_id_hash"),
             models.Index(fields=["mobile_hash"], name="customer_mobile_hash"),
+            models.Index(fields=["mobile_last4"], name="customer_mobile_last4"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -189,8 +192,12 @@ class Customer(models.Model):
         return f"{self.display_name} ({self.customer_no})"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        # A save of the ID number or mobile alone also saves its keyed hash.
-        kwargs["update_fields"] = with_indexes(Customer, kwargs.get("update_fields"))
+        # A save of the ID number or mobile alone also saves its keyed hash (and its last 4).
+        self.mobile_last4 = (self.mobile or "")[-4:]
+        fields = with_indexes(Customer, kwargs.get("update_fields"))
+        if fields is not None and "mobile" in fields:
+            fields = [*fields, "mobile_last4"]
+        kwargs["update_fields"] = fields
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:

@@ -27,6 +27,7 @@ from bankcrm.customers.models import (
     ConsentPurpose,
     ContactChannel,
     Customer,
+    CustomerAlias,
     GroupMembership,
     RmAssignment,
 )
@@ -65,12 +66,81 @@ def customer_get(*, user: User, customer_id: int) -> Customer:
         raise Http404("No such customer") from None
 
 
+def customer_by_number(*, user: User, number: str) -> Customer | None:
+    """The customer in scope known by ``number``: their customer number, or one they had
+    before a merge (an alias); None when no one in scope is."""
+    number = number.strip().upper()
+    if not number:
+        return None
+    visible = customers_visible_to(user)
+    found = visible.filter(customer_no=number).first()
+    if found is None:
+        found = visible.filter(aliases__customer_no=number).first()
+    return found
+
+
+@dataclass
+class EntryDuplicates:
+    """Existing customers that share a resident ID or mobile with what is being entered."""
+
+    in_scope: list[tuple[Customer, list[str]]]  # the customer and the fields that match
+    elsewhere: int  # matches outside the user's scope: counted, not named
+
+
+def entry_duplicates(
+    *, user: User, id_number: str, mobile: str, exclude: int | None = None
+) -> EntryDuplicates:
+    """Who already has this ID number or mobile, found through the keyed hashes (the values
+    are stored encrypted), so the person entering a customer can open the existing one."""
+    hashes = {
+        "id_number": blind_index(id_number, "id_number") if id_number else "",
+        "mobile": blind_index(mobile, "mobile") if mobile else "",
+    }
+    q = Q()
+    if hashes["id_number"]:
+        q |= Q(id_number_hash=hashes["id_number"])
+    if hashes["mobile"]:
+        q |= Q(mobile_hash=hashes["mobile"])
+    if not q:
+        return EntryDuplicates([], 0)
+    candidates = Customer.objects.filter(q)
+    if exclude is not None:
+        candidates = candidates.exclude(pk=exclude)
+    found = list(candidates.order_by("customer_no")[:20])
+    visible = set(
+        customers_visible_to(user).filter(pk__in=[c.pk for c in found]).values_list("pk", flat=True)
+    )
+    in_scope: list[tuple[Customer, list[str]]] = []
+    elsewhere = 0
+    for c in found:
+        if c.pk not in visible:
+            elsewhere += 1
+            continue
+        fields = [
+            f for f in ("id_number", "mobile") if hashes[f] and getattr(c, f"{f}_hash") == hashes[f]
+        ]
+        in_scope.append((c, fields))
+    return EntryDuplicates(in_scope, elsewhere)
+
+
 SORTS: dict[str, SortKey] = {
     "customer_no": SortKey("customer_no"),
     "name": SortKey("name_zh"),
     "-aum": SortKey("aum", descending=True),
     "aum": SortKey("aum"),
     "-onboarded_on": SortKey("onboarded_on", descending=True),
+    # Every column of the customer list sorts, either way (core.lists).
+    "-customer_no": SortKey("customer_no", descending=True),
+    "-name": SortKey("name_zh", descending=True),
+    "onboarded_on": SortKey("onboarded_on"),
+    "branch": SortKey("branch_id"),
+    "-branch": SortKey("branch_id", descending=True),
+    "rm": SortKey("rm_id"),
+    "-rm": SortKey("rm_id", descending=True),
+    "status": SortKey("status"),
+    "-status": SortKey("status", descending=True),
+    "risk": SortKey("risk_appetite"),
+    "-risk": SortKey("risk_appetite", descending=True),
 }
 
 
@@ -110,6 +180,17 @@ def _ids_ending(base: QuerySet[Customer], tail: str) -> list[int]:
 ENDING_CANDIDATES = 5_000
 
 
+def _number_prefix_q(prefix: str) -> Q:
+    """Customer numbers starting with ``prefix`` ("C00002" → C0000201, C0000299 …), as a range
+    the customer number's b-tree answers (no pattern index), the prefix checked within it."""
+    letters, digits = re.fullmatch(r"([A-Z]*)(\d*)", prefix).groups()  # type: ignore[union-attr]
+    if digits and set(digits) != {"9"}:
+        upper = f"{letters}{int(digits) + 1:0{len(digits)}d}"
+    else:
+        upper = letters[:-1] + chr(ord(letters[-1]) + 1)
+    return Q(customer_no__gte=prefix, customer_no__lt=upper, customer_no__startswith=prefix)
+
+
 class SearchKind:
     """What a free-text query searches by. The identifier kinds are what the customer read
     model's search rule (``bankcrm.profile``) guards."""
@@ -117,7 +198,7 @@ class SearchKind:
     MOBILE = "mobile"  # a whole mobile number
     ID_NUMBER = "id_number"  # a whole resident ID
     ID_ENDING = "id_ending"  # more of an ID than its last 4 characters
-    ID_LAST4 = "id_last4"  # the last 4 characters of an ID, as every mask shows them
+    ID_LAST4 = "id_last4"  # the last 4 characters of an ID or a mobile, as masks show them
     CUSTOMER_NO = "customer_no"
     NAME = "name"
 
@@ -153,8 +234,16 @@ def _search_q(q: str, base: QuerySet[Customer] | None = None) -> Q:
     if kind == SearchKind.MOBILE:
         return Q(mobile_hash=blind_index(value, "mobile"))
     if kind == SearchKind.CUSTOMER_NO:
-        return Q(customer_no=value)
+        # A whole customer number, one it had before a merge, or the start of one.
+        return (
+            Q(customer_no=value)
+            | Q(pk__in=CustomerAlias.objects.filter(customer_no=value).values("customer_id"))
+            | _number_prefix_q(value)
+        )
     if kind == SearchKind.ID_LAST4:
+        # The last 4 of an ID number or, all digits, of a mobile: what every mask shows.
+        if value.isdigit():
+            return Q(id_last4=value) | Q(mobile_last4=value)
         return Q(id_last4=value)
     if kind == SearchKind.ID_NUMBER:
         return Q(id_number_hash=blind_index(value, "id_number"))

@@ -16,7 +16,7 @@ from bankcrm.core.concurrency import check_version
 from bankcrm.core.models import AuditAction, User
 from bankcrm.core.permissions import require_role, user_scope
 from bankcrm.core.pii import mask_changes
-from bankcrm.core.roles import CAN_EDIT_CUSTOMERS, CAN_REVEAL_PII, Scope
+from bankcrm.core.roles import CAN_EDIT_CUSTOMERS, CAN_REVEAL_PII, CAN_WITHDRAW_CONSENT, Scope
 from bankcrm.core.validators import normalize_mobile, normalize_resident_id
 from bankcrm.customers.models import ConsentEvent, Customer, IdType, RmAssignment
 
@@ -209,7 +209,10 @@ def consent_record(
     channel. Two events at one instant would break the (customer, purpose, channel,
     recorded_at) key that imports upsert by, and "the latest event" would depend on ids.
     """
-    require_role(actor, CAN_EDIT_CUSTOMERS, _("Your role may not change customer data."))
+    if granted:
+        require_role(actor, CAN_EDIT_CUSTOMERS, _("Your role may not record a consent grant."))
+    else:
+        require_role(actor, CAN_WITHDRAW_CONSENT, _("Your role may not change customer data."))
     # NO KEY UPDATE: serialises consent writers (and customer edits) for this customer without
     # blocking other rows that merely reference it (tasks, interactions) from being inserted.
     Customer.objects.select_for_update(no_key=True).only("pk").get(pk=customer.pk)

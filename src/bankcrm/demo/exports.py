@@ -41,6 +41,7 @@ from bankcrm.ingest.mapping import load_mapping
 from bankcrm.ingest.outcome import Outcome
 from bankcrm.ingest.services import import_path
 from bankcrm.ingest.specs import KINDS, Kind
+from bankcrm.ingest.stage import Progress
 from bankcrm.interactions.models import Interaction, Task
 
 # Generated rows of these models go into export files (one per kind).
@@ -243,13 +244,20 @@ def _translate(batch: Batch, keys: _Keys) -> Batch:
     return Batch(batch.model, columns)
 
 
+# Called as each file starts importing, with its name and path: the progress to report to.
+OnStart = Callable[[str, Path], Progress | None]
+
+
 def _import_files(
-    export: Export, on_import: Callable[[str, Outcome], None] | None
+    export: Export,
+    on_import: Callable[[str, Outcome], None] | None,
+    on_start: OnStart | None = None,
 ) -> dict[str, int]:
     """Import each export file in dependency order; rows created per table."""
     counts: dict[str, int] = {}
     for name, path in export.files.items():
-        outcome = import_path(KINDS[name], path, channel="demo")
+        progress = on_start(name, path) if on_start is not None else None
+        outcome = import_path(KINDS[name], path, channel="demo", progress=progress)
         if on_import is not None:
             on_import(name, outcome)
         if not outcome.landed:
@@ -260,12 +268,21 @@ def _import_files(
 
 
 def _import_card_system(
-    export_dir: Path, *, seed: int, on_import: Callable[[str, Outcome], None] | None
+    export_dir: Path,
+    *,
+    seed: int,
+    on_import: Callable[[str, Outcome], None] | None,
+    on_start: OnStart | None = None,
 ) -> int:
     """Import the card system's customer file through its mapping; rows created."""
     path, mapping_path = write_card_system_customers(export_dir, seed=seed)
+    progress = on_start("card customers", path) if on_start is not None else None
     outcome = import_path(
-        KINDS["customers"], path, mapping=load_mapping(mapping_path), channel="demo"
+        KINDS["customers"],
+        path,
+        mapping=load_mapping(mapping_path),
+        channel="demo",
+        progress=progress,
     )
     if on_import is not None:
         on_import("card customers", outcome)
@@ -320,6 +337,7 @@ def load_demo_bank(
     on_progress: Callable[[int], None] | None = None,
     on_import: Callable[[str, Outcome], None] | None = None,
     second_source: bool = False,
+    on_start: OnStart | None = None,
 ) -> BuildResult:
     """Export the demo bank to files and import them; the database must hold no customers.
 
@@ -332,10 +350,10 @@ def load_demo_bank(
         raise DemoBankError("The database already holds customers.")
     export = export_demo_bank(config=config, out_dir=export_dir, on_progress=on_progress)
     with transaction.atomic():
-        counts = _import_files(export, on_import)
+        counts = _import_files(export, on_import, on_start)
         if second_source:
             counts["customers_customer (card system)"] = _import_card_system(
-                export_dir, seed=config.seed, on_import=on_import
+                export_dir, seed=config.seed, on_import=on_import, on_start=on_start
             )
         _let_staff_log_in(export)
         _write_direct(export, counts)

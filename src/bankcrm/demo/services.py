@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,7 +56,7 @@ def demo_bank_setup(*, request: DemoRequest, out: Callable[[str], None]) -> Buil
     for line in report_lines(config=request.config, result=result):
         out(line)
     if request.analytics and using == DEFAULT_DB_ALIAS:
-        out(_score(request.config))
+        out(_score(request.config, show=request.progress))
     return result
 
 
@@ -86,8 +87,32 @@ def _build_through_import(request: DemoRequest, *, out: Callable[[str], None]) -
         disable=not show,
     )
 
+    bars: list[Any] = []
+
+    def started(kind: str, path: Path) -> Any:
+        """A bar per import, in bytes of its file, so every phase shows it is moving."""
+        bar.close()
+        file_bar = tqdm(
+            total=path.stat().st_size,
+            desc=f"import {kind}",
+            unit="B",
+            unit_scale=True,
+            file=sys.stderr,
+            disable=not show,
+            leave=False,
+        )
+        bars.append(file_bar)
+
+        def moved(rows: int, done: int, total: int) -> None:
+            file_bar.update(max(0, done - file_bar.n))
+
+        return moved
+
     def imported(kind: str, outcome: Any) -> None:
         bar.close()
+        for b in bars:
+            b.close()
+        bars.clear()
         rate = outcome.rows_read / outcome.seconds if outcome.seconds else 0
         if show:
             sys.stderr.write(
@@ -102,6 +127,7 @@ def _build_through_import(request: DemoRequest, *, out: Callable[[str], None]) -
             on_progress=bar.update,
             on_import=imported,
             second_source=True,
+            on_start=started,
         )
     out(f"Export files (imported through bankcrm import): {export_dir}")
     return result
@@ -128,11 +154,19 @@ def report_lines(*, config: DemoConfig, result: BuildResult) -> list[str]:
     return lines
 
 
-def _score(config: DemoConfig) -> str:
-    """Run the analytics over the new bank; one line saying how it went."""
+def _score(config: DemoConfig, *, show: bool = False) -> str:
+    """Run the analytics over the new bank; one line saying how it went (and, with ``show``,
+    a line on stderr as each of its steps finishes)."""
     from bankcrm.insights.runs import RunSettings, analytics_run
 
-    run = analytics_run(settings=RunSettings(as_of=config.as_of))
+    started = time.perf_counter()
+
+    def step(name: str) -> None:
+        sys.stderr.write(f"  scoring: {name:<20} done at {time.perf_counter() - started:6.1f} s\n")
+
+    if show:
+        sys.stderr.write(f"Scoring {config.customers:,} customers…\n")
+    run = analytics_run(settings=RunSettings(as_of=config.as_of), progress=step if show else None)
     churn = run.metrics.get("churn", {})
     auc = f", churn AUC {churn['auc']:.3f}" if "auc" in churn else ""
     return (

@@ -177,6 +177,8 @@ def _customer_check(row: dict[str, Any], present: frozenset[str]) -> dict[str, s
     errors: dict[str, str] = {}
     if row.get("mobile"):
         row["mobile"] = normalize_mobile(row["mobile"])
+    if "mobile" in present:
+        row["mobile_last4"] = (row.get("mobile") or "")[-4:]
     if row.get("id_number"):
         if (row.get("id_type") or IdType.RESIDENT_ID) == IdType.RESIDENT_ID:
             row["id_number"] = normalize_resident_id(row["id_number"])
@@ -320,7 +322,12 @@ CUSTOMERS = Kind(
     key=("customer_no",),
     conflict=("customer_no",),
     insert_defaults={"onboarded_on": _today},
-    derived={"id_last4": "id_number", "id_number_hash": "id_number", "mobile_hash": "mobile"},
+    derived={
+        "id_last4": "id_number",
+        "id_number_hash": "id_number",
+        "mobile_hash": "mobile",
+        "mobile_last4": "mobile",
+    },
     check=_customer_check,
     refresh_summaries=True,
     skip_aliases=True,

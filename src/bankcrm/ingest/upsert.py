@@ -87,7 +87,9 @@ class Upsert:
 
     def _shown_columns(self, compare: Sequence[str]) -> list[str]:
         """What the trail shows of a change: the field behind a keyed hash, not the hash."""
-        return [self.hash_of.get(c, c) for c in compare]
+        shown = [self.hash_of.get(c, c) for c in compare]
+        # The last 4 of a mobile follow the mobile: its change is the mobile's.
+        return [c for c in shown if c != "mobile_last4" or "mobile" not in shown]
 
     def classify(self) -> tuple[int, int, int]:
         """(created, updated, unchanged) if the staged rows were upserted now."""

@@ -38,3 +38,27 @@ STAGES = {
     "dormant": _("Dormant"),
     "churned": _("Churned"),
 }
+# The churn model's features as the model report names them.
+FEATURES = {
+    "recency_days": _("Days since the last transaction"),
+    "frequency_12m": _("Transactions, last 12 months"),
+    "monetary_12m": _("Amount moved, last 12 months"),
+    "aum": _("AUM"),
+    "aum_change_6m": _("AUM change, 6 months"),
+    "balance_volatility": _("Balance volatility"),
+    "products": _("Products held"),
+    "closed_accounts_6m": _("Accounts closed, 6 months"),
+    "digital_share_change": _("Change in digital channel use"),
+    "salary_stopped": _("Salary stopped arriving"),
+    "interactions_6m": _("Contacts with the bank, 6 months"),
+    "tenure_months": _("Months as a customer"),
+    "age": _("Age"),
+    "txn_3m": _("Transactions, last 3 months"),
+    "txn_trend": _("Transaction trend"),
+    "kind": _("Individual or company"),
+}
+
+
+def feature_label(name: str) -> str:
+    """A feature's display name; an unknown one with its underscores as spaces."""
+    return str(FEATURES.get(name, name.replace("_", " ")))

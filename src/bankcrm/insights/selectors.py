@@ -7,7 +7,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Case, Count, DecimalField, Max, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.utils.translation import get_language
 
 from bankcrm.analytics import kpi
@@ -18,6 +30,7 @@ from bankcrm.core.validators import CENT
 from bankcrm.customers.models import TIER_THRESHOLDS, CustomerStatus, WealthTier
 from bankcrm.customers.selectors import CustomerFilters, customers_visible_to
 from bankcrm.insights.models import AumMonthly, HoldingsSummary
+from bankcrm.interactions.models import Task, TaskSource, TaskStatus
 
 
 @dataclass
@@ -178,10 +191,16 @@ def at_risk_worklist(*, user: User, limit: int = 50) -> tuple[Any, list[Any]]:
     run = latest_run()
     if run is None:
         return None, []
+    retention = Task.objects.filter(
+        customer_id=OuterRef("customer_id"),
+        source=TaskSource.RETENTION,
+        status__in=[TaskStatus.OPEN, TaskStatus.IN_PROGRESS],
+    )
     rows = (
         CustomerScore.objects.filter(run=run, customer__in=customers_visible_to(user))
         .exclude(value_at_risk=None)
         .select_related("customer")
+        .annotate(retention_due=Subquery(retention.order_by("due_on").values("due_on")[:1]))
         .order_by("-value_at_risk", "customer_id")[:limit]
     )
     return run, list(rows)

@@ -15,9 +15,10 @@ from django.views.decorators.http import require_POST, require_safe
 from bankcrm.core.permissions import AuthenticatedRequest, role_required
 from bankcrm.core.roles import CAN_LOG_INTERACTIONS, has_role
 from bankcrm.customers.selectors import customer_get
-from bankcrm.insights.labels import SEGMENTS, STAGES
+from bankcrm.insights.labels import SEGMENTS, STAGES, feature_label
 from bankcrm.insights.models import AnalyticsRun
 from bankcrm.insights.selectors import at_risk_worklist, latest_score, run_metrics
+from bankcrm.interactions.models import TaskSource
 from bankcrm.interactions.services import task_create
 from bankcrm.web.charts import bar_chart, line_chart, scatter_chart
 
@@ -54,6 +55,7 @@ def retention_task_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
         customer=customer,
         title=(_("Retention call: %(why)s") % {"why": why})[:200] if why else _("Retention call"),
         due_on=timezone.localdate() + dt.timedelta(days=3),
+        source=TaskSource.RETENTION,
     )
     return render(request, "insights/_task_created.html", {"task": task})
 
@@ -92,7 +94,7 @@ def run_detail_view(request: AuthenticatedRequest, pk: int) -> HttpResponse:
     if churn.get("top_features"):
         top = churn["top_features"][:12]
         figs["importance"] = bar_chart(
-            [t["feature"] for t in top][::-1],
+            [feature_label(t["feature"]) for t in top][::-1],
             [t["importance"] for t in top][::-1],
             title=_("Feature importance (mean contribution to the log-odds)"),
             horizontal=True,

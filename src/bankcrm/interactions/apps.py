@@ -26,6 +26,6 @@ class InteractionsConfig(AppConfig):
         "Task": ModelInventory(
             Subject.CUSTOMER,
             {"title": C.FREE_TEXT, "notes": C.FREE_TEXT, "due_on": C.PROFILE},
-            reviewed("status", "created_at", "completed_at", "version"),
+            reviewed("status", "created_at", "completed_at", "version", "source"),
         ),
     }

@@ -27,7 +27,8 @@ class TaskForm(forms.ModelForm):
         model = Task
         fields = ["title", "due_on", "notes"]
         widgets = {
-            "due_on": forms.DateInput(attrs={"type": "date"}),
+            # ISO whatever the language: a date input drops "2026/12/02".
+            "due_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "title": forms.TextInput(attrs={"placeholder": _("What needs doing")}),
             "notes": forms.Textarea(attrs={"rows": 2, "placeholder": _("Notes")}),
         }

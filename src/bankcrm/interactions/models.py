@@ -59,6 +59,14 @@ class TaskStatus(models.TextChoices):
     CANCELLED = "cancelled", _("Cancelled")
 
 
+class TaskSource(models.TextChoices):
+    """What opened a task, when not a person typing it: the at-risk worklist shows which
+    customers already have an open retention task."""
+
+    STAFF = "", _("Staff")
+    RETENTION = "retention", _("Retention worklist")
+
+
 class Task(models.Model):
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tasks")
     assignee = models.ForeignKey(
@@ -78,12 +86,28 @@ class Task(models.Model):
     )
     title = models.CharField(_("title"), max_length=200)
     notes = models.TextField(_("notes"), blank=True)
+    source = models.CharField(
+        _("source"),
+        max_length=20,
+        choices=TaskSource.choices,
+        blank=True,
+        default="",
+        db_default="",  # bulk writers (the demo, imports) insert rows without it
+    )
     due_on = models.DateField(_("due date"))
     status = models.CharField(
         _("status"), max_length=12, choices=TaskStatus.choices, default=TaskStatus.OPEN
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("completed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     # Optimistic locking: +1 on every change, so a change made from an older copy is refused
     # (core.concurrency). The database default fills rows that bulk writers insert without it.
     version = models.PositiveIntegerField(_("version"), default=1, db_default=1)
@@ -99,3 +123,7 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (TaskStatus.OPEN, TaskStatus.IN_PROGRESS)

@@ -58,6 +58,7 @@ def task_create(
     due_on: dt.date,
     notes: str = "",
     assignee: Any = None,
+    source: str = "",
 ) -> Task:
     require_role(actor, CAN_LOG_INTERACTIONS, _("Your role may not add to a customer's timeline."))
     task = Task(
@@ -67,6 +68,7 @@ def task_create(
         title=title.strip(),
         notes=notes.strip(),
         due_on=due_on,
+        source=source,
     )
     task.full_clean()
     task.save()
@@ -91,17 +93,19 @@ def task_set_status(*, actor: User, task: Task, status: str, version: int | None
     # Concurrent writers queue on the row lock, so each change gets its own version and audit.
     locked = Task.objects.select_for_update().get(pk=task.pk)
     check_version(obj=locked, version=version)
-    before = snapshot(locked, ["status", "completed_at"])
+    before = snapshot(locked, ["status", "completed_at", "completed_by"])
     locked.status = status
-    locked.completed_at = timezone.now() if status == TaskStatus.DONE else None
+    done = status == TaskStatus.DONE
+    locked.completed_at = timezone.now() if done else None
+    locked.completed_by = actor if done else None
     locked.version += 1
     locked.full_clean()
-    locked.save(update_fields=["status", "completed_at", "version"])
+    locked.save(update_fields=["status", "completed_at", "completed_by", "version"])
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
         obj=locked,
         customer_id=locked.customer_id,
-        changes=diff(before, snapshot(locked, ["status", "completed_at"])),
+        changes=diff(before, snapshot(locked, ["status", "completed_at", "completed_by"])),
     )
     return locked

@@ -42,6 +42,10 @@ def _layout(title: str, **extra: Any) -> dict[str, Any]:
 
 def line_chart(x: Sequence[Any], y: Sequence[Any], *, title: str, money: bool = True) -> str:
     layout = _layout(title)
+    if x and isinstance(x[0], dt.date):
+        # Numbers, not month names: Plotly names months in English whatever the page's
+        # language, and 2026-03 reads the same in both.
+        layout["xaxis"] = {"tickformat": "%Y-%m", "hoverformat": "%Y-%m"}
     if not money:
         layout["yaxis"] = {"gridcolor": "#e5e5e5"}
     fig = {
@@ -78,10 +82,13 @@ def bar_chart(
     )
     if horizontal:
         trace.update({"x": vals, "y": [_label(v) for v in labels], "orientation": "h"})
+        # Long labels (feature names, Chinese segment names) get the room they need.
         layout = _layout(title, xaxis=value_axis, yaxis={"automargin": True})
+        layout["margin"] = {"l": 10, "r": 10, "t": 40, "b": 40}
+        layout["height"] = max(280, 24 * len(labels) + 80)
     else:
         trace.update({"x": [_label(v) for v in labels], "y": vals})
-        layout = _layout(title, yaxis=value_axis)
+        layout = _layout(title, yaxis=value_axis, xaxis={"automargin": True, "tickangle": -30})
     return json.dumps({"data": [trace], "layout": layout})
 
 

@@ -258,6 +258,7 @@ def customer_rows(
             "id_number": id_number,
             "id_last4": [x[-4:] for x in id_number],
             "mobile": mobile,
+            "mobile_last4": [x[-4:] for x in mobile],
             "email": email,
             "address": address,
             "occupation": cust.occupation,
