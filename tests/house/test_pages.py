@@ -257,7 +257,8 @@ PAGES: dict[str, Page] = {
     "access:password_change": Page("access/password_change.html", ("rm", "admin"), 4),
     "access:staff_list": Page("access/staff_list.html", ("admin",), 5, rows=staff_accounts),
     "access:staff_create": Page("access/staff_form.html", ("admin",), 5),
-    "access:staff_edit": Page("access/staff_form.html", ("admin",), 8, a_staff_member),
+    # +1: whether the member is locked out reads the code failures too (issue 15, finding 2).
+    "access:staff_edit": Page("access/staff_form.html", ("admin",), 9, a_staff_member),
 }
 
 # Routes that answer GET but are not pages of the site, and why.

@@ -91,6 +91,11 @@ def list_state(*, spec: ListSpec, params: QueryDict, user: User, count: int | No
     query = params.copy()
     for k in _TRANSIENT:
         query.pop(k, None)
+    # An identifier search is not echoed into the page's links and forms (sort headers, the
+    # view form): an identifier stays out of URLs and of what the page repeats.
+    if _IDENTIFIER.search(query.get("q", "")):
+        query.pop("q", None)
+        query.pop("reason", None)
     return ListState(
         spec=spec,
         columns=[c for c in spec.columns if shows[c.key]],
