@@ -193,11 +193,11 @@ def web(env: dict[str, str], tmp: Path) -> Iterator[str]:
     try:
         server.wait_for("Booting worker")
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            with contextlib.suppress(requests.ConnectionError):
-                requests.get(base + "/login/", timeout=5)
+        for _ in range(100):  # the first request loads the site: a busy machine is slow
+            with contextlib.suppress(requests.ConnectionError, requests.Timeout):
+                requests.get(base + "/login/", timeout=30)
                 break
-            time.sleep(0.1)
+            time.sleep(0.2)
         yield base
     finally:
         server.stop()

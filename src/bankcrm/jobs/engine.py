@@ -125,7 +125,9 @@ class JobTask(Task):
         # Work that must happen, while the same work runs elsewhere (or a dead worker's session
         # still holds the lock): try later; once that has succeeded, the later try finds the
         # row done and does nothing.
-        raise self.retry(countdown=BUSY_RETRY_SECONDS, max_retries=None)
+        # 2, 4, 8 … seconds: a dead worker's session is usually gone within the first.
+        wait = min(BUSY_RETRY_SECONDS, 2 ** (self.request.retries + 1))
+        raise self.retry(countdown=wait, max_retries=None)
 
     def _retry_or_fail(self, job: JobRun, exc: BaseException) -> Any:
         try:
