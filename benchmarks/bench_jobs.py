@@ -60,19 +60,21 @@ def sql(url: str, query: str, *params: object) -> list[tuple]:
         return list(cur.fetchall()) if cur.description else []
 
 
-def worker(env: dict[str, str], log: Path, name: str) -> subprocess.Popen[bytes]:
+def worker(
+    env: dict[str, str], log: Path, name: str, *, wait: bool = True
+) -> subprocess.Popen[bytes]:
+    """A worker of 2 processes; with ``wait``, once it says it is ready (INFO logs that)."""
     out = log.open("wb")
     proc = subprocess.Popen(
-        [str(BANKCRM), "worker", "-c", "2", "-n", f"{name}@bench", "--loglevel", "WARNING"],
+        [str(BANKCRM), "worker", "-c", "2", "-n", f"{name}@bench", "--loglevel", "INFO"],
         env=env,
         stdout=out,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     end = time.monotonic() + 60
-    while time.monotonic() < end and "ready" not in log.read_text(errors="replace"):
+    while wait and time.monotonic() < end and "ready." not in log.read_text(errors="replace"):
         time.sleep(0.2)
-    time.sleep(1)
     return proc
 
 
@@ -156,7 +158,7 @@ def recovery(url: str, env: dict[str, str], tmp: Path) -> float:
     stop(first, signal.SIGKILL)
     killed = time.monotonic()
     mid_file = status() == "running"
-    second = worker(env, tmp / "second.log", "second")
+    second = worker(env, tmp / "second.log", "second", wait=False)  # its start-up counts
     deadline = time.monotonic() + 600
     while job()[0] != "succeeded" and time.monotonic() < deadline:
         time.sleep(0.1)
