@@ -25,10 +25,23 @@ LAYERS: dict[str, int] = {
     "customers": 3,
     "banking": 4,
     "interactions": 4,
-    "ingest": 5,
-    "insights": 6,
+    # Messages to customers (email, SMS, WeChat, push, RM call list) through one interface and
+    # the outbox; consent is checked here, on every send.
+    "channels": 5,
+    # Complaints, service requests and surveys: reads customers, holdings and the timeline,
+    # opens follow-up tasks, sends surveys through the channels.
+    "service": 6,
+    "ingest": 7,
+    # Points earned from imported transactions, survey answers and (from above) campaigns.
+    "loyalty": 8,
+    # The churn model reads the service and loyalty signals.
+    "insights": 9,
+    # Audiences use the stored scores.
+    "marketing": 10,
+    # Leads and opportunities: next best products, campaign responses, tickets.
+    "sales": 11,
     # The customer read model: above every app whose data the 360 gathers.
-    "profile": 7,
+    "profile": 12,
 }
 # Whole packages at the top: the HTTP API, the page frame, the demo bank generator, the CLI.
 TOP = {"api", "web", "demo", "cli", "urls", "settings", "wsgi", "__main__", "celery_app"}
