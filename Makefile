@@ -55,7 +55,9 @@ lint: install
 	$(BIN)/mypy src
 	BANKCRM_DATABASE_URL=sqlite:///:memory: $(BIN)/bankcrm makemigrations --check --dry-run
 
-test: system-deps install lint test-sqlite test-postgres
+# The two suites run side by side (one per core); each one's output is printed when it ends.
+test: system-deps install lint
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 test-sqlite: install
 	BANKCRM_DATABASE_URL=sqlite:///:memory: $(BIN)/pytest
