@@ -53,7 +53,7 @@ def _stages_of(target: str) -> list[str]:
         return [Stage.IDENTIFIED, Stage.CONTACTED, Stage.LOST]
     if target == Stage.WON:
         return [*FLOW, Stage.WON]
-    return FLOW[: FLOW.index(Stage(target)) + 1]
+    return [str(s) for s in FLOW[: FLOW.index(Stage(target)) + 1]]
 
 
 @transaction.atomic

@@ -146,7 +146,13 @@ def _maturing(user: User, today: dt.date) -> list[AgendaItem]:
     from bankcrm.banking.models import Product
 
     terms = sorted(
-        set(Product.objects.filter(term_months__isnull=False).values_list("term_months", flat=True))
+        {
+            t
+            for t in Product.objects.filter(term_months__isnull=False).values_list(
+                "term_months", flat=True
+            )
+            if t
+        }
     )
     if not terms:
         return []

@@ -3,7 +3,7 @@ with the same validators as the API and the imports (the services check the rest
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -61,15 +61,16 @@ class LeadForm(forms.ModelForm):
 
     def __init__(self, *args: Any, staff: Any = None, rms: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["source"].choices = [
+        cast(forms.ChoiceField, self.fields["source"]).choices = [
             (k, v) for k, v in LeadSource.choices if k != LeadSource.IMPORT
         ]
-        self.fields["referrer_staff"].queryset = staff if staff is not None else User.objects.none()
-        self.fields["rm"].queryset = rms if rms is not None else User.objects.none()
-        self.fields["product_interest"].queryset = on_sale()
+        none = User.objects.none()
+        cast(forms.ModelChoiceField, self.fields["referrer_staff"]).queryset = staff or none
+        cast(forms.ModelChoiceField, self.fields["rm"]).queryset = rms if rms is not None else none
+        cast(forms.ModelChoiceField, self.fields["product_interest"]).queryset = on_sale()
         self.fields["id_number"].validators = []
         self.fields["mobile"].validators = []
-        self.fields["mobile"].max_length = 20
+        cast(forms.CharField, self.fields["mobile"]).max_length = 20
 
 
 class LeadImportForm(forms.Form):

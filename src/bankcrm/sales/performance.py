@@ -141,7 +141,9 @@ def rm_performance(*, user: User, month: dt.date, rm_ids: list[int] | None = Non
         "customer__rm_id",
         "products_held",
     )
-    aum = defaultdict(lambda: {start: Decimal(0), prev_month(start): Decimal(0)})
+    aum: dict[int, dict[dt.date, Decimal]] = defaultdict(
+        lambda: {start: Decimal(0), prev_month(start): Decimal(0)}
+    )
     for r in (
         AumMonthly.objects.filter(rm_id__in=ids, month__in=[start, prev_month(start)])
         .values("rm_id", "month")
@@ -152,33 +154,34 @@ def rm_performance(*, user: User, month: dt.date, rm_ids: list[int] | None = Non
         out[rid].aum = by_month[start]
         out[rid].aum_growth = by_month[start] - by_month[prev_month(start)]
     closed = Opportunity.objects.filter(rm_id__in=ids, closed_at__gte=t0, closed_at__lt=t1)
-    for r in closed.values("rm_id", "stage").annotate(n=Count("id"), v=Sum("expected_amount")):
-        m = out[r["rm_id"]]
-        if r["stage"] == Stage.WON:
-            m.won, m.pipeline_won = r["n"], r["v"] or Decimal(0)
-        elif r["stage"] == Stage.LOST:
-            m.lost = r["n"]
+    for c in closed.values("rm_id", "stage").annotate(n=Count("id"), v=Sum("expected_amount")):
+        m = out[c["rm_id"]]
+        if c["stage"] == Stage.WON:
+            m.won, m.pipeline_won = c["n"], c["v"] or Decimal(0)
+        elif c["stage"] == Stage.LOST:
+            m.lost = c["n"]
     cycles: dict[int, list[float]] = defaultdict(list)
     for rid, created, closed_at in closed.filter(stage=Stage.WON).values_list(
         "rm_id", "created_at", "closed_at"
     ):
-        cycles[rid].append((closed_at - created).total_seconds() / 86400)
+        if closed_at is not None:
+            cycles[rid].append((closed_at - created).total_seconds() / 86400)
     for rid, days in cycles.items():
         out[rid].cycle_days = round(sum(days) / len(days), 1)
     reached: dict[tuple[int, str], dict[str, int]] = defaultdict(lambda: {"n": 0, "won": 0})
-    for r in (
+    for sc in (
         StageChange.objects.filter(opportunity__in=closed, to_stage__in=FUNNEL)
         .values("opportunity__rm_id", "to_stage", "opportunity__stage")
         .annotate(n=Count("opportunity_id", distinct=True))
     ):
-        cell = reached[(r["opportunity__rm_id"], r["to_stage"])]
-        cell["n"] += r["n"]
-        if r["opportunity__stage"] == Stage.WON:
-            cell["won"] += r["n"]
+        cell = reached[(sc["opportunity__rm_id"], sc["to_stage"])]
+        cell["n"] += sc["n"]
+        if sc["opportunity__stage"] == Stage.WON:
+            cell["won"] += sc["n"]
     for m in out.values():
-        for s in FUNNEL:
-            cell = reached.get((m.rm_id, s))
-            m.conversion[s] = round(cell["won"] / cell["n"], 3) if cell and cell["n"] else None
+        for stage in FUNNEL:
+            got = reached.get((m.rm_id, stage))
+            m.conversion[stage] = round(got["won"] / got["n"], 3) if got and got["n"] else None
     put(
         Interaction.objects.filter(staff_id__in=ids, occurred_at__gte=t0, occurred_at__lt=t1)
         .values("staff_id")

@@ -235,7 +235,7 @@ def lead_log_activity(
     """A call, visit, meeting or email with a lead, on the one contact history: on the
     customer's timeline once the lead is converted (before, on the lead's page)."""
     _may_work(actor)
-    if lead.customer_id is not None:
+    if lead.customer is not None:
         interaction = interaction_create(
             actor=actor, customer=lead.customer, kind=kind, subject=subject, notes=notes
         )
