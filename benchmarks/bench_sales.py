@@ -184,11 +184,11 @@ def _build(connection) -> None:
             "interactions_task",
             str(CUSTOMERS // 2),
             {
-                "customer_id": f"{c0} + (g * 2 - 1) % {CUSTOMERS}",
-                "assignee_id": rm_of.replace("(g - 1)", "(g * 2 - 1)"),
+                "customer_id": f"{c0} + g - 1",
+                "assignee_id": rm_of,
                 "title": "'跟进' || g",
-                "due_on": "current_date + (g % 60) - 30",
-                "status": "CASE WHEN g % 3 = 0 THEN 'done' ELSE 'open' END",
+                "due_on": "current_date + (abs(hashtext('d' || g)) % 60) - 30",
+                "status": "CASE WHEN hashtext('s' || g) % 3 = 0 THEN 'done' ELSE 'open' END",
                 "version": "1",
             },
         )
@@ -218,8 +218,9 @@ def _build(connection) -> None:
             {
                 "run_id": str(run),
                 "customer_id": f"{c0} + g - 1",
-                "churn_probability": "(g::bigint * 31 % 100) / 100.0",
-                "value_at_risk": "(g::bigint * 613 % 90000)::numeric",
+                # Spread within every RM's portfolio too (a multiple of g would not be).
+                "churn_probability": "(abs(hashtext(g::text)) % 100) / 100.0",
+                "value_at_risk": "(abs(hashtext('v' || g)) % 90000)::numeric",
                 "clv": "(g::bigint * 613 % 200000)::numeric",
                 "churn_reasons": "'[]'::jsonb",
                 "recommendations": '\'[{"product": "FD", "en": "Fund", "zh": "基金"}]\'::jsonb',
@@ -234,20 +235,21 @@ def _build(connection) -> None:
             "sales_opportunity",
             str(CUSTOMERS // 10),
             {
-                "customer_id": f"{c0} + (g * 10 - 1) % {CUSTOMERS}",
+                "customer_id": f"{c0} + g - 1",
                 "product_id": f"{p0} + g % 5",
                 # The customer's RM and branch (customer k has RM k mod rms).
-                "rm_id": rm_of.replace("(g - 1)", "(g * 10 - 1)"),
-                "branch_id": branch_of.replace("(g - 1)", "(g * 10 - 1)"),
-                "stage": f"{stages}[1 + g % 7]",
-                "lost_reason": "CASE WHEN g % 7 = 6 THEN 'price' ELSE '' END",
+                "rm_id": rm_of,
+                "branch_id": branch_of,
+                "stage": f"{stages}[1 + (g / {rms}) % 7]",
+                "lost_reason": f"CASE WHEN (g / {rms}) % 7 = 6 THEN 'price' ELSE '' END",
                 "expected_amount": "(g::bigint * 7 % 500) * 1000",
                 "next_step": "'电话沟通'",
-                "next_step_on": "current_date + (g % 20) - 5",
+                "next_step_on": "current_date + (abs(hashtext('n' || g)) % 20) - 5",
                 "origin": "'staff'",
                 "created_at": "now() - ((g % 90) || ' days')::interval",
                 "closed_at": (
-                    "CASE WHEN g % 7 >= 5 THEN now() - ((g % 25) || ' days')::interval END"
+                    f"CASE WHEN (g / {rms}) % 7 >= 5 "
+                    "THEN now() - ((g % 25) || ' days')::interval END"
                 ),
                 "version": "1",
             },

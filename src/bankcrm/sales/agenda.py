@@ -44,6 +44,7 @@ class AgendaItem:
     customer_id: int | None = None
     opportunity_url: str = ""
     bucket: int = 3  # 0 overdue, 1 today, 2 this week, 3 later or undated
+    heading: str = ""  # the source's heading, set by agenda()
 
     @property
     def overdue(self) -> bool:
@@ -71,6 +72,19 @@ def _mine(user: User) -> Q:
     """The user's own portfolio within their scope: the agenda is personal, also for a
     branch manager (who sees their branch everywhere else)."""
     return Q(pk__in=customers_visible_to(user).filter(rm_id=user.pk).values("pk"))
+
+
+def _my_ids(user: User) -> list[int]:
+    """The ids of the user's own customers, read once per agenda (kept on the user object of
+    the request): the sources that join other tables to the portfolio start from them, so the
+    database walks a few thousand index entries instead of a bank-wide index."""
+    cached: list[int] | None = getattr(user, "_agenda_customer_ids", None)
+    if cached is not None:
+        return cached
+    ids = list(customers_visible_to(user).filter(rm_id=user.pk).values_list("pk", flat=True))
+    if hasattr(user, "_agenda_customer_ids"):  # inside agenda(): kept for its other sources
+        user._agenda_customer_ids = ids
+    return ids
 
 
 def _tasks(user: User, today: dt.date) -> list[AgendaItem]:
@@ -106,13 +120,23 @@ def _at_risk(user: User, today: dt.date) -> list[AgendaItem]:
     run = latest_run()
     if run is None:
         return []
-    rows = (
-        CustomerScore.objects.filter(run=run, customer__in=Customer.objects.filter(_mine(user)))
+    # Top value at risk among the user's customers: their scores (at most one per customer)
+    # are ranked here, then the first ones read with their customers.
+    ranked = sorted(
+        CustomerScore.objects.filter(
+            run=run, customer_id__in=_my_ids(user), churn_probability__gte=0.5
+        )
         .exclude(value_at_risk=None)
-        .filter(churn_probability__gte=0.5)
-        .select_related("customer")
-        .order_by("-value_at_risk", "customer_id")[:PER_SOURCE]
-    )
+        .values_list("value_at_risk", "customer_id", "pk"),
+        key=lambda r: (-r[0], r[1]),
+    )[:PER_SOURCE]
+    by_pk = {
+        sc.pk: sc
+        for sc in CustomerScore.objects.filter(pk__in=[r[2] for r in ranked]).select_related(
+            "customer"
+        )
+    }
+    rows = [by_pk[r[2]] for r in ranked]
     return [
         AgendaItem(
             source="at_risk",
@@ -145,27 +169,22 @@ def _maturing(user: User, today: dt.date) -> list[AgendaItem]:
     before today and ``term`` months before today + 30, one range per term (indexable)."""
     from bankcrm.banking.models import Product
 
-    terms = sorted(
-        {
-            t
-            for t in Product.objects.filter(term_months__isnull=False).values_list(
-                "term_months", flat=True
-            )
-            if t
-        }
-    )
+    terms: dict[int, list[int]] = {}
+    for pk, t in Product.objects.filter(term_months__isnull=False).values_list("pk", "term_months"):
+        if t:
+            terms.setdefault(t, []).append(pk)
     if not terms:
         return []
     end = today + dt.timedelta(days=MATURITY_DAYS)
     q = Q()
-    for t in terms:
+    for t, product_ids in sorted(terms.items()):
         q |= Q(
-            product__term_months=t,
+            product_id__in=product_ids,
             opened_on__gt=_add_months(today, -t) - dt.timedelta(days=1),
             opened_on__lte=_add_months(end, -t),
         )
     rows = (
-        Account.objects.filter(q, customer__in=Customer.objects.filter(_mine(user)))
+        Account.objects.filter(q, customer_id__in=_my_ids(user))
         .exclude(status=AccountStatus.CLOSED)
         .select_related("customer", "product")
         .order_by("-balance", "id")[:PER_SOURCE]
@@ -299,14 +318,20 @@ def agenda(*, user: User, today: dt.date, limit: int = 100) -> Agenda:
         AgendaSnooze.objects.filter(user_id=user.pk, until__gt=today).values_list("item", flat=True)
     )
     out = Agenda()
-    for source in SOURCES:
-        items = source.collect(user, today)
-        kept = [i for i in items if i.ref not in snoozed]
-        out.snoozed += len(items) - len(kept)
-        out.counts[source.key] = len(kept)
-        out.items.extend(kept)
+    user._agenda_customer_ids = None  # type: ignore[attr-defined]
+    try:
+        for source in SOURCES:
+            items = source.collect(user, today)
+            kept = [i for i in items if i.ref not in snoozed]
+            out.snoozed += len(items) - len(kept)
+            out.counts[source.key] = len(kept)
+            out.items.extend(kept)
+    finally:
+        del user._agenda_customer_ids  # type: ignore[attr-defined]
+    headings = {source.key: str(source.heading) for source in SOURCES}
     for i in out.items:
         i.bucket = _bucket(i.due, today)
+        i.heading = headings.get(i.source, "")
     out.items.sort(key=lambda i: (i.bucket, -i.value, i.due or dt.date.max, i.ref))
     out.items = out.items[:limit]
     return out

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -93,6 +94,9 @@ def agenda_view(request: AuthenticatedRequest) -> HttpResponse:
             "sources": agenda_mod.SOURCES,
             "snooze_until": today + dt.timedelta(days=7),
             "kinds": ActivityForm.base_fields["kind"].choices,  # type: ignore[attr-defined]
+            "log_url": reverse("sales:agenda_log"),
+            "snooze_url": reverse("sales:agenda_snooze"),
+            "customers_url": reverse("sales:agenda").rstrip("/") + "/customers/",
         },
     )
 
