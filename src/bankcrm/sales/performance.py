@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from bankcrm.banking.models import Account, AccountStatus
@@ -113,34 +113,26 @@ def rm_performance(*, user: User, month: dt.date, rm_ids: list[int] | None = Non
             if r[key] in out:
                 setattr(out[r[key]], attr, r["v"] or 0)
 
-    customers = Customer.objects.filter(rm_id__in=ids)
-    put(
-        customers.filter(onboarded_on__gte=start, onboarded_on__lt=end)
+    # One pass over the RMs' customers and one over their accounts, each counting two things.
+    for r in (
+        Customer.objects.filter(rm_id__in=ids)
         .values("rm_id")
-        .annotate(v=Count("id")),
-        "rm_id",
-        "new_customers",
-    )
-    put(
-        customers.exclude(status=CustomerStatus.CLOSED).values("rm_id").annotate(v=Count("id")),
-        "rm_id",
-        "customers",
-    )
-    accounts = Account.objects.filter(customer__rm_id__in=ids)
-    put(
-        accounts.filter(opened_on__gte=start, opened_on__lt=end)
+        .annotate(
+            new=Count("id", filter=Q(onboarded_on__gte=start, onboarded_on__lt=end)),
+            held=Count("id", filter=~Q(status=CustomerStatus.CLOSED)),
+        )
+    ):
+        out[r["rm_id"]].new_customers, out[r["rm_id"]].customers = r["new"], r["held"]
+    for r in (
+        Account.objects.filter(customer__rm_id__in=ids)
         .values("customer__rm_id")
-        .annotate(v=Count("id")),
-        "customer__rm_id",
-        "products_sold",
-    )
-    put(
-        accounts.exclude(status=AccountStatus.CLOSED)
-        .values("customer__rm_id")
-        .annotate(v=Count("id")),
-        "customer__rm_id",
-        "products_held",
-    )
+        .annotate(
+            sold=Count("id", filter=Q(opened_on__gte=start, opened_on__lt=end)),
+            held=Count("id", filter=~Q(status=AccountStatus.CLOSED)),
+        )
+    ):
+        m = out[r["customer__rm_id"]]
+        m.products_sold, m.products_held = r["sold"], r["held"]
     aum: dict[int, dict[dt.date, Decimal]] = defaultdict(
         lambda: {start: Decimal(0), prev_month(start): Decimal(0)}
     )
