@@ -118,3 +118,22 @@ def test_a_task_reminder_puts_it_on_the_agenda_and_in_the_mail(bank, mailoutbox)
     assert [i.title for i in agenda(user=bank.rm, today=today).items] == ["续存提醒"]
     result = task_reminders_task.run(day=today.isoformat())
     assert result["people"] == 1 and "续存提醒" in mailoutbox[0].body
+
+
+def test_a_reminder_is_set_from_the_customers_timeline(bank, login):
+    from bankcrm.core.submissions import FIELD, submission_token
+
+    today = timezone.localdate()
+    response = login(bank.rm).post(
+        f"/customers/{bank.mine.pk}/tasks/",
+        {
+            "title": "到期提醒",
+            "due_on": (today + dt.timedelta(days=9)).isoformat(),
+            "remind_on": today.isoformat(),
+            FIELD: submission_token(),
+        },
+    )
+    assert response.status_code == 200
+    task = bank.mine.tasks.get()
+    assert task.remind_on == today
+    assert [i.title for i in agenda(user=bank.rm, today=today).items] == ["到期提醒"]

@@ -48,7 +48,7 @@ class Duplicate(Exception):
         self.check = check
 
 
-@router.post("/leads", response=s.responses({201: s.LeadOut}, 400, 403, 409))
+@router.post("/leads", response=s.responses({201: s.LeadOut}, 400, 403, 404, 409))
 def create_lead(request: AuthenticatedRequest, payload: s.LeadIn) -> tuple[int, Any]:
     """Create a lead. The person is first looked for among customers and open leads (resident
     ID and mobile through their keyed hashes, name and birth date): a match answers 409 with

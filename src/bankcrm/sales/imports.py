@@ -90,76 +90,84 @@ def leads_import(*, actor: User, data: bytes) -> ImportResult:
     try:
         with transaction.atomic():
             for line, row in enumerate(rows, start=2):
-                payload: dict[str, Any] = {"name": row.get("name", ""), "source": LeadSource.IMPORT}
-                try:
-                    payload["birth_date"] = _date(row.get("birth_date", ""))
-                except ValueError as exc:
-                    errors.add(RowError(line, "birth_date", row.get("birth_date", ""), str(exc)))
+                payload = _lead_payload(line, row, rms=rms, branches=branches)
+                if isinstance(payload, RowError):
+                    errors.add(payload)
                     continue
-                try:
-                    payload["expected_aum"] = _money(row.get("expected_aum", "")) or None
-                except ValueError as exc:
-                    errors.add(RowError(line, "expected_aum", row["expected_aum"], str(exc)))
-                    continue
-                for col in ("mobile", "id_number", "email", "need"):
-                    payload[col] = row.get(col, "")
-                if row.get("campaign"):
-                    payload["campaign_ref"] = row["campaign"][:60]
-                if row.get("source"):
-                    if row["source"] not in LeadSource.values:
-                        errors.add(RowError(line, "source", row["source"], _("Unknown source.")))
-                        continue
-                    payload["source"] = row["source"]
-                if row.get("rm"):
-                    if row["rm"] not in rms:
-                        errors.add(
-                            RowError(
-                                line, "rm", row["rm"], _("No RM with this user name in your scope.")
-                            )
-                        )
-                        continue
-                    payload["rm"] = rms[row["rm"]]
-                if row.get("branch"):
-                    if row["branch"] not in branches:
-                        errors.add(
-                            RowError(line, "branch", row["branch"], _("Unknown branch code."))
-                        )
-                        continue
-                    payload["branch"] = branches[row["branch"]]
-                elif "rm" in payload:
-                    payload["branch"] = payload["rm"].branch
-                if not payload["name"]:
-                    errors.add(RowError(line, "name", "", _("A lead needs a name.")))
-                    continue
-                try:
-                    with transaction.atomic():
-                        lead_create(actor=actor, data=payload)
-                except DuplicateLead as exc:
-                    what = exc.check
-                    errors.add(
-                        RowError(
-                            line,
-                            "mobile" if row.get("mobile") else "id_number",
-                            row.get("mobile") or row.get("id_number", ""),
-                            _("Already a customer or an open lead (%(n)d found).")
-                            % {"n": len(what.customers) + what.elsewhere + len(what.leads)},
-                        )
-                    )
-                    continue
-                except ValidationError as exc:
-                    for col, messages in exc.message_dict.items():
-                        errors.add(RowError(line, col, str(row.get(col, "")), "; ".join(messages)))
-                    continue
-                except PermissionDenied as exc:
-                    errors.add(RowError(line, "", "", str(exc)))
-                    continue
-                result.saved += 1
+                refused = _lead_save(actor, line, row, payload)
+                for error in refused:
+                    errors.add(error)
+                result.saved += not refused
             if errors.count:
                 raise _Rollback
     except _Rollback:
         result.saved = 0
     result.errors = errors.items
     return result
+
+
+def _lead_payload(
+    line: int, row: dict[str, str], *, rms: dict[str, User], branches: dict[str, Branch]
+) -> dict[str, Any] | RowError:
+    """A row read into the lead service's fields, or the first cell that cannot be."""
+    payload: dict[str, Any] = {"name": row.get("name", ""), "source": LeadSource.IMPORT}
+    for col, parse, key in (
+        ("birth_date", _date, "birth_date"),
+        ("expected_aum", lambda v: _money(v) or None, "expected_aum"),
+    ):
+        try:
+            payload[key] = parse(row.get(col, ""))
+        except ValueError as exc:
+            return RowError(line, col, row.get(col, ""), str(exc))
+    for col in ("mobile", "id_number", "email", "need"):
+        payload[col] = row.get(col, "")
+    if row.get("campaign"):
+        payload["campaign_ref"] = row["campaign"][:60]
+    if row.get("source"):
+        if row["source"] not in LeadSource.values:
+            return RowError(line, "source", row["source"], _("Unknown source."))
+        payload["source"] = row["source"]
+    if row.get("rm"):
+        if row["rm"] not in rms:
+            return RowError(line, "rm", row["rm"], _("No RM with this user name in your scope."))
+        payload["rm"] = rms[row["rm"]]
+    if row.get("branch"):
+        if row["branch"] not in branches:
+            return RowError(line, "branch", row["branch"], _("Unknown branch code."))
+        payload["branch"] = branches[row["branch"]]
+    elif "rm" in payload:
+        payload["branch"] = payload["rm"].branch
+    if not payload["name"]:
+        return RowError(line, "name", "", _("A lead needs a name."))
+    return payload
+
+
+def _lead_save(
+    actor: User, line: int, row: dict[str, str], payload: dict[str, Any]
+) -> list[RowError]:
+    """Create the lead (in its own savepoint); the reasons it was refused, if it was."""
+    try:
+        with transaction.atomic():
+            lead_create(actor=actor, data=payload)
+    except DuplicateLead as exc:
+        what = exc.check
+        return [
+            RowError(
+                line,
+                "mobile" if row.get("mobile") else "id_number",
+                row.get("mobile") or row.get("id_number", ""),
+                _("Already a customer or an open lead (%(n)d found).")
+                % {"n": len(what.customers) + what.elsewhere + len(what.leads)},
+            )
+        ]
+    except ValidationError as exc:
+        return [
+            RowError(line, col, str(row.get(col, "")), "; ".join(messages))
+            for col, messages in exc.message_dict.items()
+        ]
+    except PermissionDenied as exc:
+        return [RowError(line, "", "", str(exc))]
+    return []
 
 
 class _Rollback(Exception):

@@ -21,7 +21,6 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
@@ -95,25 +94,25 @@ def _aware(d: dt.date) -> dt.datetime:
 
 
 def rm_performance(*, user: User, month: dt.date, rm_ids: list[int] | None = None) -> list[RmMonth]:
-    from bankcrm.insights.models import AumMonthly
-
     start = month_start(month)
-    end = next_month(start)
-    t0, t1 = _aware(start), _aware(end)
     rms = list(rms_for(user))
     if rm_ids is not None:
         rms = [r for r in rms if r.pk in rm_ids]
-    ids = [r.pk for r in rms]
     out = {r.pk: RmMonth(rm_id=r.pk, rm_name=r.display_name, month=start) for r in rms}
-    if not ids:
+    if not out:
         return []
+    _portfolio(out, start)
+    _aum(out, start)
+    _pipeline(out, start)
+    _activity(out, start)
+    for t in RmTarget.objects.filter(rm_id__in=list(out), month=start):
+        out[t.rm_id].target = t
+    return [out[r.pk] for r in rms]
 
-    def put(rows: Any, key: str, attr: str) -> None:
-        for r in rows:
-            if r[key] in out:
-                setattr(out[r[key]], attr, r["v"] or 0)
 
-    # One pass over the RMs' customers and one over their accounts, each counting two things.
+def _portfolio(out: dict[int, RmMonth], start: dt.date) -> None:
+    """One pass over the RMs' customers and one over their accounts, each counting two things."""
+    ids, end = list(out), next_month(start)
     for r in (
         Customer.objects.filter(rm_id__in=ids)
         .values("rm_id")
@@ -133,19 +132,30 @@ def rm_performance(*, user: User, month: dt.date, rm_ids: list[int] | None = Non
     ):
         m = out[r["customer__rm_id"]]
         m.products_sold, m.products_held = r["sold"], r["held"]
+
+
+def _aum(out: dict[int, RmMonth], start: dt.date) -> None:
+    from bankcrm.insights.models import AumMonthly
+
+    before = prev_month(start)
     aum: dict[int, dict[dt.date, Decimal]] = defaultdict(
-        lambda: {start: Decimal(0), prev_month(start): Decimal(0)}
+        lambda: {start: Decimal(0), before: Decimal(0)}
     )
     for r in (
-        AumMonthly.objects.filter(rm_id__in=ids, month__in=[start, prev_month(start)])
+        AumMonthly.objects.filter(rm_id__in=list(out), month__in=[start, before])
         .values("rm_id", "month")
         .annotate(v=Sum("aum"))
     ):
         aum[r["rm_id"]][r["month"]] = r["v"] or Decimal(0)
     for rid, by_month in aum.items():
         out[rid].aum = by_month[start]
-        out[rid].aum_growth = by_month[start] - by_month[prev_month(start)]
-    closed = Opportunity.objects.filter(rm_id__in=ids, closed_at__gte=t0, closed_at__lt=t1)
+        out[rid].aum_growth = by_month[start] - by_month[before]
+
+
+def _pipeline(out: dict[int, RmMonth], start: dt.date) -> None:
+    """Won and lost in the month, their amounts, cycle time and conversion by stage."""
+    t0, t1 = _aware(start), _aware(next_month(start))
+    closed = Opportunity.objects.filter(rm_id__in=list(out), closed_at__gte=t0, closed_at__lt=t1)
     for c in closed.values("rm_id", "stage").annotate(n=Count("id"), v=Sum("expected_amount")):
         m = out[c["rm_id"]]
         if c["stage"] == Stage.WON:
@@ -174,14 +184,18 @@ def rm_performance(*, user: User, month: dt.date, rm_ids: list[int] | None = Non
         for stage in FUNNEL:
             got = reached.get((m.rm_id, stage))
             m.conversion[stage] = round(got["won"] / got["n"], 3) if got and got["n"] else None
-    put(
+
+
+def _activity(out: dict[int, RmMonth], start: dt.date) -> None:
+    """Interactions logged, and at-risk customers whose retention task was done."""
+    ids, t0, t1 = list(out), _aware(start), _aware(next_month(start))
+    for r in (
         Interaction.objects.filter(staff_id__in=ids, occurred_at__gte=t0, occurred_at__lt=t1)
         .values("staff_id")
-        .annotate(v=Count("id")),
-        "staff_id",
-        "activities",
-    )
-    put(
+        .annotate(v=Count("id"))
+    ):
+        out[r["staff_id"]].activities = r["v"]
+    for r in (
         Task.objects.filter(
             customer__rm_id__in=ids,
             source=TaskSource.RETENTION,
@@ -191,10 +205,6 @@ def rm_performance(*, user: User, month: dt.date, rm_ids: list[int] | None = Non
             customer__status=CustomerStatus.ACTIVE,
         )
         .values("customer__rm_id")
-        .annotate(v=Count("customer_id", distinct=True)),
-        "customer__rm_id",
-        "retained_at_risk",
-    )
-    for t in RmTarget.objects.filter(rm_id__in=ids, month=start):
-        out[t.rm_id].target = t
-    return [out[i] for i in ids]
+        .annotate(v=Count("customer_id", distinct=True))
+    ):
+        out[r["customer__rm_id"]].retained_at_risk = r["v"]

@@ -347,3 +347,17 @@ def weighted_pipeline(*, user: User, by: str) -> list[PipelineRow]:
         )
         for r in data
     ]
+
+
+def recommended_products(*, customer_ids: list[int]) -> dict[int, list[str]]:
+    """The product codes the newest successful analytics run recommends to each customer."""
+    from bankcrm.insights.models import CustomerScore
+    from bankcrm.insights.selectors import latest_run
+
+    run = latest_run()
+    if run is None:
+        return {}
+    rows = CustomerScore.objects.filter(run=run, customer_id__in=customer_ids).values_list(
+        "customer_id", "recommendations"
+    )
+    return {cid: [str(r.get("product")) for r in recs or []] for cid, recs in rows}

@@ -267,6 +267,54 @@ class Conversion:
     opportunity: Opportunity
 
 
+def _customer_data(*, lead: Lead, actor: User, today: dt.date) -> dict[str, Any]:
+    """The new customer as the lead knew them, onboarded today through the lead's channel."""
+    channel = (
+        OnboardingChannel.REFERRAL
+        if lead.source in (LeadSource.CUSTOMER_REFERRAL, LeadSource.STAFF_REFERRAL)
+        else OnboardingChannel.ONLINE
+        if lead.source == LeadSource.WEB_FORM
+        else OnboardingChannel.BRANCH
+    )
+    return {
+        "customer_no": f"LD{lead.pk:010d}",
+        "name_zh": lead.name,
+        "birth_date": lead.birth_date,
+        "id_number": lead.id_number,
+        "mobile": lead.mobile,
+        "email": lead.email,
+        "branch": lead.branch,
+        "rm": lead.rm or (actor if getattr(actor, "role", "") == "rm" else None),
+        "onboarded_on": today,
+        "onboarding_channel": channel,
+    }
+
+
+def _record_sale(
+    *, actor: User, lead: Lead, customer: Customer, product: Product, amount: Decimal
+) -> Opportunity:
+    """The first product as a won opportunity, credited to the customer's RM."""
+    now = timezone.now()
+    opp = Opportunity.objects.create(
+        customer=customer,
+        product=product,
+        rm=customer.rm,
+        branch=customer.branch,
+        stage=Stage.WON,
+        expected_amount=amount,
+        expected_close_on=timezone.localdate(),
+        origin=OpportunityOrigin.LEAD,
+        lead=lead,
+        created_by=actor,
+        stage_changed_at=now,
+        closed_at=now,
+    )
+    StageChange.objects.create(
+        opportunity=opp, from_stage="", to_stage=Stage.WON, changed_at=now, changed_by=actor
+    )
+    return opp
+
+
 @transaction.atomic
 def lead_convert(
     *,
@@ -287,25 +335,7 @@ def lead_convert(
     if locked.status == LeadStatus.DISQUALIFIED:
         raise ValidationError(_("A disqualified lead cannot be converted."))
     today = timezone.localdate()
-    channel = (
-        OnboardingChannel.REFERRAL
-        if locked.source in (LeadSource.CUSTOMER_REFERRAL, LeadSource.STAFF_REFERRAL)
-        else OnboardingChannel.ONLINE
-        if locked.source == LeadSource.WEB_FORM
-        else OnboardingChannel.BRANCH
-    )
-    data: dict[str, Any] = {
-        "customer_no": f"LD{locked.pk:010d}",
-        "name_zh": locked.name,
-        "birth_date": locked.birth_date,
-        "id_number": locked.id_number,
-        "mobile": locked.mobile,
-        "email": locked.email,
-        "branch": locked.branch,
-        "rm": locked.rm or (actor if getattr(actor, "role", "") == "rm" else None),
-        "onboarded_on": today,
-        "onboarding_channel": channel,
-    }
+    data = _customer_data(lead=locked, actor=actor, today=today)
     data.update(customer_data or {})
     customer = customer_services.customer_create(actor=actor, data=data)
     account_open(
@@ -317,23 +347,7 @@ def lead_convert(
         opened_on=today,
     )
     now = timezone.now()
-    opp = Opportunity.objects.create(
-        customer=customer,
-        product=product,
-        rm=customer.rm,
-        branch=customer.branch,
-        stage=Stage.WON,
-        expected_amount=amount,
-        expected_close_on=today,
-        origin=OpportunityOrigin.LEAD,
-        lead=locked,
-        created_by=actor,
-        stage_changed_at=now,
-        closed_at=now,
-    )
-    StageChange.objects.create(
-        opportunity=opp, from_stage="", to_stage=Stage.WON, changed_at=now, changed_by=actor
-    )
+    opp = _record_sale(actor=actor, lead=locked, customer=customer, product=product, amount=amount)
     # The history follows the person: every contact logged with the lead is now theirs.
     Interaction.objects.filter(sales_link__lead=locked).update(customer=customer)
     locked.status, locked.customer, locked.converted_at = LeadStatus.CONVERTED, customer, now
