@@ -128,7 +128,7 @@ def _at_risk(user: User, today: dt.date) -> list[AgendaItem]:
         )
         .exclude(value_at_risk=None)
         .values_list("value_at_risk", "customer_id", "pk"),
-        key=lambda r: (-r[0], r[1]),
+        key=lambda r: (-(r[0] or 0), r[1]),
     )[:PER_SOURCE]
     by_pk = {
         sc.pk: sc

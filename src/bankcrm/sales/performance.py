@@ -122,7 +122,7 @@ def _portfolio(out: dict[int, RmMonth], start: dt.date) -> None:
         )
     ):
         out[r["rm_id"]].new_customers, out[r["rm_id"]].customers = r["new"], r["held"]
-    for r in (
+    for a in (
         Account.objects.filter(customer__rm_id__in=ids)
         .values("customer__rm_id")
         .annotate(
@@ -130,8 +130,8 @@ def _portfolio(out: dict[int, RmMonth], start: dt.date) -> None:
             held=Count("id", filter=~Q(status=AccountStatus.CLOSED)),
         )
     ):
-        m = out[r["customer__rm_id"]]
-        m.products_sold, m.products_held = r["sold"], r["held"]
+        m = out[a["customer__rm_id"]]
+        m.products_sold, m.products_held = a["sold"], a["held"]
 
 
 def _aum(out: dict[int, RmMonth], start: dt.date) -> None:
@@ -195,7 +195,7 @@ def _activity(out: dict[int, RmMonth], start: dt.date) -> None:
         .annotate(v=Count("id"))
     ):
         out[r["staff_id"]].activities = r["v"]
-    for r in (
+    for t in (
         Task.objects.filter(
             customer__rm_id__in=ids,
             source=TaskSource.RETENTION,
@@ -207,4 +207,4 @@ def _activity(out: dict[int, RmMonth], start: dt.date) -> None:
         .values("customer__rm_id")
         .annotate(v=Count("customer_id", distinct=True))
     ):
-        out[r["customer__rm_id"]].retained_at_risk = r["v"]
+        out[t["customer__rm_id"]].retained_at_risk = t["v"]
