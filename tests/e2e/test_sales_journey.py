@@ -49,12 +49,15 @@ def test_an_rm_works_the_agenda_and_drags_an_opportunity_across_the_board_on_a_p
     overdue.locator("[data-testid=snooze-submit]").click()
     expect(overdue.locator("[data-testid=agenda-done]")).to_be_visible()
     assert Interaction.objects.filter(customer=bank.mine, kind="call").count() == 1
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1
     assert AgendaSnooze.objects.get(user=bank.rm).reason == "客户出差"
 
     page.goto("/sales/opportunities/board/")
     card = page.locator(f"#opp-{dragged.pk}")
     target = page.locator("[data-testid=col-contacted]")
     expect(card).to_be_visible()
+    # The board scrolls sideways inside itself; the page stays the phone's width.
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 1
     handle = card.locator("[data-testid=drag-handle]").bounding_box()
     box = target.bounding_box()
     assert handle is not None and box is not None

@@ -65,7 +65,9 @@ class LeadForm(forms.ModelForm):
             (k, v) for k, v in LeadSource.choices if k != LeadSource.IMPORT
         ]
         none = User.objects.none()
-        cast(forms.ModelChoiceField, self.fields["referrer_staff"]).queryset = staff or none
+        cast(forms.ModelChoiceField, self.fields["referrer_staff"]).queryset = (
+            staff if staff is not None else none
+        )
         cast(forms.ModelChoiceField, self.fields["rm"]).queryset = rms if rms is not None else none
         cast(forms.ModelChoiceField, self.fields["product_interest"]).queryset = on_sale()
         self.fields["id_number"].validators = []
