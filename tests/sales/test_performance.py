@@ -53,6 +53,15 @@ def test_an_rms_month_adds_up_against_the_target(bank):
         status="done",
         completed_at=timezone.now(),
     )
+    services.lead_create(
+        actor=bank.rm2,
+        data={
+            "name": "钱进",
+            "mobile": "13955556666",
+            "source": "staff_referral",
+            "referrer_staff": bank.rm,
+        },
+    )
     services.target_set(
         actor=bank.manager, rm=bank.rm, month=today, values={"pipeline_won": Decimal("10000")}
     )
@@ -61,7 +70,7 @@ def test_an_rms_month_adds_up_against_the_target(bank):
     assert row.aum_growth == Decimal("200")
     assert (row.won, row.lost, row.pipeline_won) == (1, 1, Decimal("5000"))
     assert row.conversion["identified"] == 0.5 and row.conversion["proposal"] == 1.0
-    assert row.activities == 1 and row.retained_at_risk == 1
+    assert row.activities == 1 and row.retained_at_risk == 1 and row.referrals == 1
     assert row.cross_sell_ratio == 1.0 and row.against("pipeline_won") == 0.5
 
 

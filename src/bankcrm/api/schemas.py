@@ -582,6 +582,7 @@ class RmPerformanceOut(Schema):
     cycle_days: float | None
     activities: int
     retained_at_risk: int
+    referrals: int
     targets: dict[str, Decimal] | None = None
 
     @staticmethod

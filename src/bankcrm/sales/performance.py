@@ -12,7 +12,8 @@ Definitions (docs/sales.md):
 - average cycle time: days from opening to winning, of those won in the month;
 - activities: interactions the RM logged in the month;
 - retained at-risk customers: customers of the RM whose retention task was completed in the
-  month and who are still active.
+  month and who are still active;
+- referrals: leads the RM referred to a colleague in the month (the referrer's credit).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from bankcrm.core.models import User
 from bankcrm.customers.models import Customer, CustomerStatus
 from bankcrm.customers.selectors import staff_visible_to
 from bankcrm.interactions.models import Interaction, Task, TaskSource, TaskStatus
-from bankcrm.sales.models import OPEN_STAGES, Opportunity, RmTarget, Stage, StageChange
+from bankcrm.sales.models import OPEN_STAGES, Lead, Opportunity, RmTarget, Stage, StageChange
 
 FUNNEL = [s for s in OPEN_STAGES]
 
@@ -53,6 +54,7 @@ class RmMonth:
     cycle_days: float | None = None
     activities: int = 0
     retained_at_risk: int = 0
+    referrals: int = 0  # leads the RM referred to a colleague, credited to them
     target: RmTarget | None = None
 
     @property
@@ -187,7 +189,8 @@ def _pipeline(out: dict[int, RmMonth], start: dt.date) -> None:
 
 
 def _activity(out: dict[int, RmMonth], start: dt.date) -> None:
-    """Interactions logged, and at-risk customers whose retention task was done."""
+    """Interactions logged, at-risk customers whose retention task was done, and the leads
+    the RM referred to a colleague."""
     ids, t0, t1 = list(out), _aware(start), _aware(next_month(start))
     for r in (
         Interaction.objects.filter(staff_id__in=ids, occurred_at__gte=t0, occurred_at__lt=t1)
@@ -208,3 +211,9 @@ def _activity(out: dict[int, RmMonth], start: dt.date) -> None:
         .annotate(v=Count("customer_id", distinct=True))
     ):
         out[t["customer__rm_id"]].retained_at_risk = t["v"]
+    for lead in (
+        Lead.objects.filter(referrer_staff_id__in=ids, created_at__gte=t0, created_at__lt=t1)
+        .values("referrer_staff_id")
+        .annotate(v=Count("id"))
+    ):
+        out[lead["referrer_staff_id"]].referrals = lead["v"]
