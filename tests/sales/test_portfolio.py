@@ -32,7 +32,10 @@ def _portfolio(bank, n: int = 3):
 
 
 def test_an_rm_leaving_hands_everything_open_to_the_new_rm(bank, login):
+    from tests.factories import LeadFactory
+
     customers = _portfolio(bank)
+    lead = LeadFactory(rm=bank.rm, branch=bank.beijing)
     client = login(bank.manager)
     response = client.post(
         "/sales/portfolio/", {"from_rm": bank.rm.pk, "to_rm": bank.rm2.pk, "reason": "离职"}
@@ -54,7 +57,9 @@ def test_an_rm_leaving_hands_everything_open_to_the_new_rm(bank, login):
     ]
     summary = AuditEvent.objects.get(object_type="sales.portfolio")
     assert summary.changes["customers"] == 4 and summary.changes["tasks"] == 3
-    assert summary.changes["opportunities"] == 3
+    assert summary.changes["opportunities"] == 3 and summary.changes["leads"] == 1
+    lead.refresh_from_db()
+    assert lead.rm == bank.rm2
     assert AuditEvent.objects.filter(object_type="customers.customer", action="update").count() == 4
 
 

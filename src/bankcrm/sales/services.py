@@ -584,6 +584,7 @@ class Reassignment:
     customers: int = 0
     tasks: int = 0
     opportunities: int = 0
+    leads: int = 0
     skipped: list[str] = field(default_factory=list)
 
 
@@ -594,12 +595,18 @@ def _may_reassign_to(actor: User, to_rm: User) -> None:
 
 @transaction.atomic
 def portfolio_reassign(
-    *, actor: User, customers: list[Customer], to_rm: User, reason: str = "reassigned"
+    *,
+    actor: User,
+    customers: list[Customer],
+    to_rm: User,
+    reason: str = "reassigned",
+    leads_of: User | None = None,
 ) -> Reassignment:
     """Hand ``customers`` (fetched through the actor's scope) to ``to_rm``: each through the
     customer service (its RM history and audit event), their open tasks that the old RM held
     and their open opportunities with them, and one summary event on the trail. A branch
-    manager may only move customers to an RM of their branch (`staff_visible_to`)."""
+    manager may only move customers to an RM of their branch (`staff_visible_to`). With
+    ``leads_of`` (a whole portfolio handed over), that RM's open leads move too."""
     require_role(actor, CAN_REASSIGN_CUSTOMERS, _("Your role may not reassign customers."))
     _may_reassign_to(actor, to_rm)
     if user_scope(actor) == Scope.BRANCH and to_rm.branch_id is not None:
@@ -629,6 +636,14 @@ def portfolio_reassign(
         out.opportunities += Opportunity.objects.filter(customer=c, stage__in=OPEN_STAGES).update(
             rm=to_rm, branch=c.branch
         )
+    if leads_of is not None and leads_of.pk != to_rm.pk:
+        from bankcrm.sales.selectors import leads_visible_to
+
+        out.leads = (
+            leads_visible_to(actor)
+            .filter(rm=leads_of, status__in=[LeadStatus.NEW, LeadStatus.QUALIFIED])
+            .update(rm=to_rm)
+        )
     audit_record(
         actor=actor,
         action=AuditAction.UPDATE,
@@ -639,6 +654,7 @@ def portfolio_reassign(
             "customers": out.customers,
             "tasks": out.tasks,
             "opportunities": out.opportunities,
+            "leads": out.leads,
             "reason": reason[:200],
         },
         purpose="portfolio reassignment",

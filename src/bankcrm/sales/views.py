@@ -595,7 +595,11 @@ def portfolio_view(request: AuthenticatedRequest) -> HttpResponse:
             messages.error(request, _("Choose the RM whose customers move, or the customers."))
             return redirect("sales:portfolio")
         done = services.portfolio_reassign(
-            actor=request.user, customers=chosen, to_rm=to_rm, reason=reason
+            actor=request.user,
+            customers=chosen,
+            to_rm=to_rm,
+            reason=reason,
+            leads_of=from_rm if not ids else None,
         )
         messages.success(
             request,
