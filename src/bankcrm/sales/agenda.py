@@ -29,7 +29,8 @@ from bankcrm.sales.selectors import leads_visible_to, opportunities_visible_to
 
 HORIZON_DAYS = 7  # tasks, next steps and follow-ups due within a week
 MATURITY_DAYS = 30
-PER_SOURCE = 30
+PER_SOURCE = 25  # the most urgent of each source; the page shows the first LIMIT of all
+LIMIT = 60
 
 
 @dataclass
@@ -309,9 +310,10 @@ class Agenda:
     items: list[AgendaItem] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     snoozed: int = 0
+    more: int = 0  # items past the limit: on the page once the first ones are done or snoozed
 
 
-def agenda(*, user: User, today: dt.date, limit: int = 100) -> Agenda:
+def agenda(*, user: User, today: dt.date, limit: int = LIMIT) -> Agenda:
     """The user's agenda: every source's items less the snoozed ones, overdue first, then
     due today, this week and later; within each, the larger value first."""
     snoozed = set(
@@ -333,6 +335,7 @@ def agenda(*, user: User, today: dt.date, limit: int = 100) -> Agenda:
         i.bucket = _bucket(i.due, today)
         i.heading = headings.get(i.source, "")
     out.items.sort(key=lambda i: (i.bucket, -i.value, i.due or dt.date.max, i.ref))
+    out.more = max(0, len(out.items) - limit)
     out.items = out.items[:limit]
     return out
 
