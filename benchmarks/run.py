@@ -12,7 +12,8 @@ violations); the audit chain sealed and verified at 1,000,000 events; the encryp
 of ID numbers and mobiles (`benchmarks/bench_pii.py`); jobs through Redis and RabbitMQ
 (`benchmarks/bench_jobs.py`: tasks/s, enqueue-to-start p95, recovery after SIGKILL); last,
 a load test of RMs searching, opening 360 pages and logging interactions through gunicorn
-(`benchmarks/bench_load.py`: requests/s and p50/p95/p99 per step of users).
+(`benchmarks/bench_load.py`: requests/s and p50/p95/p99 per step of users); the sales
+agenda and RM performance pages (`benchmarks/bench_sales.py`).
 
 Environment: BANKCRM_DATABASE_URL (PostgreSQL), BENCH_CUSTOMERS (default 1,000,000),
 BENCH_MONTHS (default 12), BENCH_SAMPLES (default 300), BENCH_REBUILD=1 to rebuild.
@@ -215,6 +216,14 @@ def main() -> None:
 
     print()
     bench_jobs.main()
+
+    # The sales pages at scale (`benchmarks/bench_sales.py`): the agenda of an RM with 2,000
+    # customers in a 1,000,000-customer bank, RM performance for a branch of 40 RMs (its own
+    # SQL-built bank in BENCH_SALES_URL).
+    import bench_sales
+
+    print()
+    bench_sales.main()
 
     # RMs under load through gunicorn (`benchmarks/bench_load.py`): its own 100,000-customer
     # bank unless BENCH_LOAD_URL points at this one.

@@ -190,3 +190,31 @@ class ScoreFactory(factory.django.DjangoModelFactory):
     recommendations = factory.LazyFunction(
         lambda: [{"product": "P0001", "en": "Deposit", "zh": "存款"}]
     )
+
+
+# --- sales -----------------------------------------------------------------------------------
+
+
+class LeadFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "sales.Lead"
+
+    name = factory.Sequence(lambda n: ["赵敏", "钱进", "孙丽", "周杰", "吴昊"][n % 5])
+    mobile = factory.Sequence(lambda n: f"1370000{n:04d}")
+    source = "walk_in"
+    branch = factory.LazyAttribute(lambda o: o.rm.branch if o.rm else Branch.objects.first())
+    rm = None
+
+
+class OpportunityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "sales.Opportunity"
+
+    customer = factory.SubFactory(CustomerFactory)
+    product = factory.SubFactory(ProductFactory)
+    rm = factory.LazyAttribute(lambda o: o.customer.rm)
+    branch = factory.LazyAttribute(lambda o: o.customer.branch)
+    stage = "identified"
+    expected_amount = Decimal("100000.00")
+    next_step = "电话沟通"
+    next_step_on = factory.LazyFunction(timezone.localdate)

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "bankcrm.banking",
     "bankcrm.interactions",
     "bankcrm.insights",
+    "bankcrm.sales",
     "bankcrm.ingest",
     "bankcrm.jobs",
     "bankcrm.api",
@@ -264,6 +265,16 @@ BANKCRM_SCHEDULE = [
         "task": "bankcrm.jobs.tasks.jobs_retention_task",
     },
 ]
+# The sales app's task reminders, emailed to each assignee in the morning.
+BANKCRM_SCHEDULE.append(
+    {
+        "name": "task-reminders",
+        "at": os.environ.get("BANKCRM_TASK_REMINDERS_AT", "07:30"),
+        "task": "bankcrm.sales.tasks.task_reminders_task",
+    }
+)
+# Chance of winning an opportunity per stage, in percent (sales.rules.DEFAULT_PROBABILITIES).
+BANKCRM_SALES_PROBABILITIES = json.loads(os.environ.get("BANKCRM_SALES_PROBABILITIES") or "{}")
 # More scheduled jobs, as JSON: [{"name": …, "task": …, "at": "HH:MM" | "every": seconds}].
 BANKCRM_SCHEDULE += json.loads(os.environ.get("BANKCRM_SCHEDULE_EXTRA") or "[]")
 BANKCRM_JOB_RETENTION_DAYS = int(os.environ.get("BANKCRM_JOB_RETENTION_DAYS", "90"))

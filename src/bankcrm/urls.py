@@ -10,6 +10,7 @@ urlpatterns = [
     path("customers/", include("bankcrm.customers.urls")),
     path("", include("bankcrm.interactions.urls")),
     path("insights/", include("bankcrm.insights.urls")),
+    path("sales/", include("bankcrm.sales.urls")),
     path("imports/", include("bankcrm.ingest.urls")),
     path("jobs/", include("bankcrm.jobs.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

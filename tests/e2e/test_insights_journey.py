@@ -37,6 +37,8 @@ def test_rm_opens_a_retention_task_from_the_worklist_and_filters_by_churn_risk(
     page.fill("input[name=username]", "rm_demo")
     page.fill("input[name=password]", PASSWORD)
     page.click("[data-testid=login-submit]")
+    expect(page.locator("[data-testid=agenda]")).to_be_visible()  # an RM lands on the agenda
+    page.goto("/")
     # Dashboard: KPIs by segment from the run.
     expect(page.locator("[data-testid=segment-kpis] table tbody tr").first).to_be_visible()
 

@@ -14,7 +14,9 @@ def test_plotly_loads_only_on_pages_with_charts(bank, new_page):
     page = new_page()
     fetched: list[str] = []
     page.on("request", lambda r: fetched.append(r.url) if "plotly" in r.url else None)
-    log_in(page, bank.rm.username)  # the dashboard: charts
+    log_in(page, bank.rm.username)  # an RM lands on the agenda: no charts there
+    assert fetched == []
+    page.goto("/")  # the dashboard: charts
     expect(page.locator("[data-testid=chart-aum-trend] .main-svg").first).to_be_visible()
     assert len(fetched) == 1
     fetched.clear()

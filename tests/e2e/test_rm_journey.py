@@ -31,6 +31,8 @@ def log_in(page, username: str) -> None:
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.click("[data-testid=login-submit]")
+    expect(page.locator("[data-testid=agenda]")).to_be_visible()  # an RM lands on the agenda
+    page.goto("/")
     expect(page.locator("[data-testid=kpi-customers]")).to_be_visible()
 
 

@@ -22,6 +22,7 @@ def log_in(page, username: str) -> None:
     page.fill("input[name=password]", PASSWORD)
     page.click("[data-testid=login-submit]")
     expect(page.locator("nav.mainnav")).to_be_visible()
+    page.wait_for_load_state()  # the frame's scripts (keyboard shortcuts) are running
 
 
 @pytest.fixture

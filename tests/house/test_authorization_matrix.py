@@ -184,6 +184,27 @@ def others_token(bank: Any, c: Any, user: Any = None) -> dict[str, Any]:
     return own_token(bank, c, UserFactory(username="stranger"))
 
 
+def a_lead(bank: Any, c: Any) -> dict[str, Any]:
+    from tests.factories import LeadFactory
+
+    return {"pk": LeadFactory(rm=c.rm, branch=c.branch).pk}
+
+
+def an_opportunity(bank: Any, c: Any) -> dict[str, Any]:
+    from tests.factories import OpportunityFactory
+
+    return {"pk": OpportunityFactory(customer=c).pk}
+
+
+def api_opportunity(bank: Any, c: Any) -> dict[str, Any]:
+    return {"opportunity_id": an_opportunity(bank, c)["pk"]}
+
+
+SALES_WORKERS = {"rm", "branch_manager", "admin"}
+SALES_VIEWERS = SALES_WORKERS | {"compliance"}
+TARGET_SETTERS = {"branch_manager", "admin"}
+
+
 today = dt.date.today().isoformat()
 not_allowed = {r: 405 for r in ROLES}
 not_allowed_anon_login = {"anon": 302, **{r: 405 for r in STAFF}}
@@ -569,6 +590,151 @@ POLICY: dict[str, Route] = {
     "api:list_runs": Route(checks=[Check("get", api())]),
     "api:get_run": Route(a_run_id, [Check("get", api())]),
     "api:at_risk": Route(checks=[Check("get", api())]),
+    # --- sales -----------------------------------------------------------------------------
+    "sales:agenda": Route(checks=[Check("get", page(SALES_WORKERS))]),
+    # An empty form: 400 with the reason for the roles that work the pipeline.
+    "sales:agenda_log": Route(
+        checks=[Check("get", not_allowed_anon_login), Check("post", page(SALES_WORKERS, ok=400))]
+    ),
+    "sales:agenda_snooze": Route(
+        checks=[Check("get", not_allowed_anon_login), Check("post", page(SALES_WORKERS, ok=400))]
+    ),
+    "sales:leads": Route(checks=[Check("get", page(SALES_VIEWERS))]),
+    "sales:lead_create": Route(
+        checks=[Check("get", page(SALES_WORKERS)), Check("post", page(SALES_WORKERS), data={})]
+    ),
+    "sales:lead_import": Route(
+        checks=[Check("get", page(SALES_WORKERS)), Check("post", page(SALES_WORKERS), data={})]
+    ),
+    "sales:lead": Route(
+        a_lead,
+        [
+            Check("get", page(SALES_VIEWERS)),
+            Check("get", scoped(page(SALES_VIEWERS)), target="far"),
+        ],
+    ),
+    "sales:lead_qualify": Route(
+        a_lead,
+        [
+            Check("get", not_allowed_anon_login),
+            Check("post", page(SALES_WORKERS, ok=302), data={"need": "理财"}),
+            Check("post", scoped(page(SALES_WORKERS, ok=302)), target="far", data={"need": "理财"}),
+        ],
+    ),
+    "sales:lead_disqualify": Route(
+        a_lead,
+        [
+            Check("post", page(SALES_WORKERS, ok=302), data={"reason": "无意向"}),
+            Check("post", scoped(page(SALES_WORKERS, ok=302)), target="far", data={"reason": "x"}),
+        ],
+    ),
+    # No product chosen: back to the lead with the message.
+    "sales:lead_convert": Route(
+        a_lead,
+        [
+            Check("post", page(SALES_WORKERS, ok=302), data={}),
+            Check("post", scoped(page(SALES_WORKERS, ok=302)), target="far", data={}),
+        ],
+    ),
+    "sales:lead_activity": Route(
+        a_lead,
+        [
+            Check("post", page(SALES_WORKERS, ok=302), data={"kind": "call", "subject": "回访"}),
+            Check(
+                "post",
+                scoped(page(SALES_WORKERS, ok=302)),
+                target="far",
+                data={"kind": "call", "subject": "回访"},
+            ),
+        ],
+    ),
+    "sales:opportunities": Route(checks=[Check("get", page(SALES_VIEWERS))]),
+    "sales:board": Route(checks=[Check("get", page(SALES_VIEWERS))]),
+    "sales:opportunity": Route(
+        an_opportunity,
+        [
+            Check("get", page(SALES_VIEWERS)),
+            Check("get", scoped(page(SALES_VIEWERS)), target="far"),
+            Check("post", page(SALES_WORKERS), data={}),
+            Check("post", scoped(page(SALES_WORKERS)), target="far", data={}),
+        ],
+    ),
+    "sales:opportunity_move": Route(
+        an_opportunity,
+        [
+            Check("get", not_allowed_anon_login),
+            Check("post", page(SALES_WORKERS, ok=302), data={"stage": "contacted"}),
+            Check(
+                "post",
+                scoped(page(SALES_WORKERS, ok=302)),
+                target="far",
+                data={"stage": "contacted"},
+            ),
+        ],
+    ),
+    "sales:opportunity_create": Route(
+        cust,
+        [
+            Check("get", page(SALES_WORKERS)),
+            Check("get", scoped(page(SALES_WORKERS)), target="far"),
+        ],
+    ),
+    # Not a product the newest run recommends to this customer (no run here): 404.
+    "sales:opportunity_from_recommendation": Route(
+        cust,
+        [
+            Check("get", not_allowed_anon_login),
+            Check("post", page(SALES_WORKERS, ok=404), data={"product": "P0001"}),
+        ],
+    ),
+    "sales:pipeline": Route(checks=[Check("get", page(SALES_VIEWERS))]),
+    "sales:portfolio": Route(
+        checks=[
+            Check("get", page(REASSIGNERS)),
+            Check("post", page(REASSIGNERS, ok=302), data={"to_rm": "0"}),
+        ]
+    ),
+    "sales:performance": Route(checks=[Check("get", page(SALES_VIEWERS))]),
+    "sales:targets": Route(
+        checks=[Check("get", page(TARGET_SETTERS)), Check("post", page(TARGET_SETTERS), data={})]
+    ),
+    "api:list_leads": Route(checks=[Check("get", api(SALES_VIEWERS))]),
+    "api:create_lead": Route(
+        checks=[
+            Check(
+                "post",
+                api(SALES_WORKERS, ok=201),
+                data={"name": "赵敏", "mobile": "13700009876", "source": "walk_in"},
+                as_json=True,
+            )
+        ]
+    ),
+    "api:list_opportunities": Route(checks=[Check("get", api(SALES_VIEWERS))]),
+    # No such customer: 404 for the roles that may open one.
+    "api:create_opportunity": Route(
+        checks=[
+            Check(
+                "post",
+                api(SALES_WORKERS, ok=404),
+                data={"customer_id": 0, "product": "P0001", "expected_amount": "1000"},
+                as_json=True,
+            )
+        ]
+    ),
+    "api:move_opportunity": Route(
+        api_opportunity,
+        [
+            Check("post", api(SALES_WORKERS), data={"stage": "contacted"}, as_json=True),
+            Check(
+                "post",
+                scoped(api(SALES_WORKERS)),
+                target="far",
+                data={"stage": "contacted"},
+                as_json=True,
+            ),
+        ],
+    ),
+    "api:rm_performance": Route(checks=[Check("get", api(SALES_VIEWERS))]),
 }
 
 

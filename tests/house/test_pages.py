@@ -220,6 +220,68 @@ def a_staff_member(bank: Bank) -> dict[str, Any]:
     return {"pk": bank.rm.pk}
 
 
+# --- sales ---------------------------------------------------------------------------------
+
+
+def a_lead_of(bank: Bank) -> dict[str, Any]:
+    from tests.house.test_authorization_matrix import a_lead
+
+    return a_lead(bank, bank.mine)
+
+
+def an_opportunity_of(bank: Bank) -> dict[str, Any]:
+    from tests.house.test_authorization_matrix import an_opportunity
+
+    return an_opportunity(bank, bank.mine)
+
+
+def leads(bank: Bank, user: User, n: int) -> None:
+    from tests.factories import LeadFactory, ProductFactory
+
+    for _ in range(n):
+        LeadFactory(rm=_rm_for(bank, user), branch=bank.beijing, product_interest=ProductFactory())
+
+
+def opportunities(bank: Bank, user: User, n: int) -> None:
+    from tests.factories import OpportunityFactory, ProductFactory
+
+    for i in range(n):
+        c = CustomerFactory(branch=bank.beijing, rm=_rm_for(bank, user))
+        OpportunityFactory(
+            customer=c, product=ProductFactory(), stage=["identified", "proposal"][i % 2]
+        )
+
+
+def agenda_rows(bank: Bank, user: User, n: int) -> None:
+    """Of each source: a task due, a birthday today, a maturing deposit, an opportunity and a
+    lead to follow up, each on a customer of their own."""
+    from tests.factories import LeadFactory, OpportunityFactory, ProductFactory
+
+    today = timezone.localdate()
+    term = ProductFactory(code="TD12", category="time_deposit", term_months=12)
+    for _ in range(n):
+        c = CustomerFactory(branch=bank.beijing, rm=user, birth_date=today.replace(year=1980))
+        TaskFactory(customer=c, assignee=user)
+        AccountFactory(customer=c, product=term, opened_on=today.replace(year=today.year - 1))
+        OpportunityFactory(customer=c, product=ProductFactory())
+        LeadFactory(rm=user, branch=bank.beijing, follow_up_on=today)
+
+
+def targets_rows(bank: Bank, user: User, n: int) -> None:
+    from bankcrm.sales.models import RmTarget
+
+    for _ in range(n):
+        RmTarget.objects.create(
+            rm=UserFactory(role="rm", branch=bank.beijing), month=dt.date(2026, 11, 1)
+        )
+
+
+def branch_rms(bank: Bank, user: User, n: int) -> None:
+    for _ in range(n):
+        rm = UserFactory(role="rm", branch=bank.beijing)
+        CustomerFactory(branch=bank.beijing, rm=rm)
+
+
 # --- the pages ---------------------------------------------------------------------------
 
 PAGES: dict[str, Page] = {
@@ -259,6 +321,22 @@ PAGES: dict[str, Page] = {
     "access:staff_create": Page("access/staff_form.html", ("admin",), 5),
     # +1: whether the member is locked out reads the code failures too (issue 15, finding 2).
     "access:staff_edit": Page("access/staff_form.html", ("admin",), 9, a_staff_member),
+    "sales:agenda": Page("sales/agenda.html", ("rm",), 12, rows=agenda_rows),
+    "sales:leads": Page("sales/leads.html", ("rm", "branch_manager"), 8, rows=leads),
+    "sales:lead_create": Page("sales/lead_form.html", ("rm",), 8),
+    "sales:lead_import": Page("sales/import.html", ("rm",), 4),
+    "sales:lead": Page("sales/lead_detail.html", ("rm",), 10, a_lead_of),
+    "sales:opportunities": Page(
+        "sales/opportunities.html", ("rm", "branch_manager"), 10, rows=opportunities
+    ),
+    "sales:board": Page("sales/board.html", ("rm", "branch_manager"), 10, rows=opportunities),
+    "sales:opportunity": Page("sales/opportunity_detail.html", ("rm",), 10, an_opportunity_of),
+    "sales:opportunity_create": Page("sales/opportunity_form.html", ("rm",), 6, mine),
+    "sales:pipeline": Page("sales/pipeline.html", ("rm", "branch_manager"), 10, rows=opportunities),
+    "sales:portfolio": Page("sales/portfolio.html", ("branch_manager",), 7, rows=branch_rms),
+    # The RM's own figures only (the rows add RMs of the branch): the manager's page lists them.
+    "sales:performance": Page("sales/performance.html", ("branch_manager",), 20, rows=branch_rms),
+    "sales:targets": Page("sales/targets.html", ("branch_manager",), 6, rows=targets_rows),
 }
 
 # Routes that answer GET but are not pages of the site, and why.

@@ -490,7 +490,9 @@ def test_no_page_api_operation_or_download_shows_a_full_identifier(swept: SweptB
         f"known leaks in src/bankcrm/api: {sorted({r for r, _ in KNOWN_API_LEAKS})}"
     )
     assert routes <= found.routes, f"routes not swept: {sorted(routes - found.routes)}"
-    assert found.statuses[200] > requests // 2, "most requests should have shown something"
+    # A GET of a POST-only route (405) shows nothing by design: the share is of the others.
+    answered = requests - found.statuses[405]
+    assert found.statuses[200] > answered // 2, "most requests should have shown something"
     assert len(swept.known) >= 14
     assert not found.problems, "\n".join(found.problems)
     unexpected = {

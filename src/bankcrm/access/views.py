@@ -11,7 +11,7 @@ from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -49,6 +49,12 @@ class LoginView(auth_views.LoginView):
     template_name = "access/login.html"
     redirect_authenticated_user = True
     form_class = LockingAuthenticationForm
+
+    def get_default_redirect_url(self) -> str:
+        # An RM's day starts on their agenda (sales); everyone else on the dashboard.
+        if getattr(self.request.user, "role", "") == "rm":
+            return resolve_url("sales:agenda")
+        return str(super().get_default_redirect_url())
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

@@ -446,3 +446,149 @@ class SegmentKpisOut(Schema):
     run_id: int | None
     by: str
     rows: list[SegmentKpiOut]
+
+
+# --- sales: leads, opportunities, RM performance ----------------------------------------------
+
+
+class LeadIn(Schema):
+    name: Text
+    mobile: Text = ""
+    id_number: Text = ""
+    birth_date: dt.date | None = None
+    email: Text = ""
+    source: Text = Field(
+        json_schema_extra=one_of(
+            ["walk_in", "customer_referral", "staff_referral", "campaign", "web_form", "import"]
+        )
+    )
+    referrer_customer_id: DbInt | None = None
+    referrer_staff_id: DbInt | None = None
+    campaign_ref: Text = Field("", description="the campaign a response came from (free text)")
+    branch_id: DbInt | None = None
+    rm_id: DbInt | None = None
+    need: Text = ""
+    product_interest: Text = Field("", description="a product code")
+    expected_aum: Decimal | None = Field(None, ge=0, lt=10**16)
+    follow_up_on: dt.date | None = None
+    confirm_new: bool = Field(
+        False, description="create the lead even though the duplicate check found a match"
+    )
+
+
+class LeadOut(Schema):
+    """A lead. Resident ID and mobile masked for every role."""
+
+    id: int
+    name: str
+    mobile_masked: str
+    id_number_masked: str
+    birth_date: dt.date | None
+    source: str
+    status: str
+    campaign_ref: str
+    branch_id: int
+    rm_id: int | None
+    referrer_customer_id: int | None
+    referrer_staff_id: int | None
+    need: str
+    product_interest: str | None = None
+    expected_aum: Decimal | None
+    follow_up_on: dt.date | None
+    customer_id: int | None
+    created_at: dt.datetime
+
+    @staticmethod
+    def resolve_mobile_masked(obj: Any) -> str:
+        return mask_mobile(obj.mobile)
+
+    @staticmethod
+    def resolve_id_number_masked(obj: Any) -> str:
+        return mask_resident_id(obj.id_number)
+
+    @staticmethod
+    def resolve_product_interest(obj: Any) -> str | None:
+        return obj.product_interest.code if obj.product_interest_id else None
+
+
+class LeadPage(Schema):
+    items: list[LeadOut]
+    count: int
+
+
+class OpportunityIn(Schema):
+    customer_id: DbInt
+    product: Text = Field(description="a product code")
+    expected_amount: Decimal = Field(ge=0, lt=10**16)
+    expected_close_on: dt.date | None = None
+    next_step: Text = ""
+    next_step_on: dt.date | None = None
+
+
+class StageIn(Schema):
+    stage: Text = Field(
+        json_schema_extra=one_of(
+            ["identified", "contacted", "needs_assessed", "proposal", "application", "won", "lost"]
+        )
+    )
+    lost_reason: Text = Field(
+        "",
+        json_schema_extra=one_of(
+            ["no_need", "price", "competitor", "not_suitable", "timing", "no_response", "other"]
+        ),
+    )
+    version: int | None = Field(None, ge=1, lt=BIGINT)
+
+
+class OpportunityOut(Schema):
+    id: int
+    customer_id: int
+    product: str = Field(alias="product.code")
+    stage: str
+    probability: int
+    expected_amount: Decimal
+    weighted_amount: Decimal
+    expected_close_on: dt.date | None
+    next_step: str
+    next_step_on: dt.date | None
+    lost_reason: str
+    origin: str
+    rm_id: int | None
+    branch_id: int
+    version: int
+    created_at: dt.datetime
+    closed_at: dt.datetime | None
+
+
+class OpportunityPage(Schema):
+    items: list[OpportunityOut]
+    count: int
+
+
+class RmPerformanceOut(Schema):
+    rm_id: int
+    rm_name: str
+    month: dt.date
+    new_customers: int
+    aum: Decimal
+    aum_growth: Decimal
+    products_sold: int
+    cross_sell_ratio: float
+    pipeline_won: Decimal
+    won: int
+    lost: int
+    win_rate: float | None
+    conversion: dict[str, float | None]
+    cycle_days: float | None
+    activities: int
+    retained_at_risk: int
+    referrals: int
+    targets: dict[str, Decimal] | None = None
+
+    @staticmethod
+    def resolve_targets(obj: Any) -> dict[str, Decimal] | None:
+        t = obj.target
+        if t is None:
+            return None
+        names = ("new_customers", "aum_growth", "products_sold", "pipeline_won", "activities")
+        return {n: Decimal(getattr(t, n)) for n in names}

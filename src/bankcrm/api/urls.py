@@ -12,7 +12,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as SchemaValidationError
 
-from bankcrm.api import analytics, customers, imports, jobs, kpis
+from bankcrm.api import analytics, customers, imports, jobs, kpis, sales
 from bankcrm.api.auth import api_auth
 from bankcrm.profile import FilterError, IdentifierSearchThrottled
 
@@ -30,6 +30,7 @@ api.add_router("", kpis.router)
 api.add_router("", analytics.router)
 api.add_router("", imports.router)
 api.add_router("", jobs.router)
+api.add_router("", sales.router)
 
 
 @api.exception_handler(ValidationError)
@@ -125,3 +126,8 @@ def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
     return api.create_response(
         request, {"detail": str(exc) or _("Your role may not do this.")}, status=403
     )
+
+
+@api.exception_handler(sales.Duplicate)
+def _duplicate_lead(request: HttpRequest, exc: sales.Duplicate) -> HttpResponse:
+    return sales.duplicate_response(api, request, exc)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
@@ -44,3 +46,38 @@ def customer_refresh_aum(*, customer: Customer) -> Decimal:
     Customer.objects.filter(pk=customer.pk).update(aum=total)
     customer.aum = total
     return total
+
+
+@transaction.atomic
+def account_open(
+    *,
+    actor: User,
+    customer: Customer,
+    product: Any,
+    account_no: str,
+    balance: Decimal = Decimal("0"),
+    opened_on: Any = None,
+) -> Account:
+    """Record an account opened at the branch (a lead's first product; core banking's next
+    export carries it on), audited, with the customer's AUM brought up to date."""
+    from django.utils import timezone
+
+    account = Account(
+        account_no=account_no,
+        customer=customer,
+        product=product,
+        branch=customer.branch,
+        balance=balance,
+        opened_on=opened_on or timezone.localdate(),
+    )
+    account.full_clean()
+    account.save()
+    audit_record(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=account,
+        customer_id=customer.pk,
+        changes={"product": product.code, "account": mask_account_number(account_no)},
+    )
+    customer_refresh_aum(customer=customer)
+    return account

@@ -66,3 +66,10 @@ CAN_MANAGE_STAFF = frozenset({Role.ADMIN})
 
 def has_role(user: object, roles: frozenset[str]) -> bool:
     return bool(getattr(user, "is_authenticated", False)) and getattr(user, "role", None) in roles
+
+
+# Sales (leads, opportunities, the agenda): who works the pipeline, who reads it (compliance
+# read-only), and who sets the RMs' monthly targets. Performance figures: the readers.
+CAN_WORK_SALES = frozenset({Role.RM, Role.BRANCH_MANAGER, Role.ADMIN})
+CAN_VIEW_SALES = CAN_WORK_SALES | {Role.COMPLIANCE}
+CAN_SET_TARGETS = frozenset({Role.BRANCH_MANAGER, Role.ADMIN})

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect
@@ -25,11 +25,12 @@ from bankcrm.core.models import AuditAction
 from bankcrm.core.permissions import AuthenticatedRequest, role_required
 from bankcrm.core.roles import CAN_EXPORT_CUSTOMERS, CAN_LOG_INTERACTIONS, CAN_REASSIGN_CUSTOMERS
 from bankcrm.core.tables import FORMATS, table_bytes
-from bankcrm.customers import selectors, services
+from bankcrm.customers import selectors
 from bankcrm.customers.lists import CUSTOMER_LIST
 from bankcrm.customers.models import Customer
 from bankcrm.interactions.services import task_create
 from bankcrm.profile import customer_filters, customer_selection
+from bankcrm.sales.services import portfolio_reassign
 
 EXPORT_LIMIT = 50_000
 BULK_LIMIT = 500
@@ -136,7 +137,8 @@ def bulk_task_view(request: AuthenticatedRequest) -> HttpResponse:
 @role_required(CAN_REASSIGN_CUSTOMERS)
 def bulk_reassign_view(request: AuthenticatedRequest) -> HttpResponse:
     """Hand the selected customers to an RM the manager may pick (each change audited, with
-    the assignment history); an RM outside their scope is refused."""
+    the assignment history; their open tasks and opportunities follow); an RM outside their
+    scope is refused."""
     rm_id = request.POST.get("rm", "")
     rm = (
         selectors.staff_visible_to(request.user).filter(pk=rm_id).first()
@@ -149,14 +151,10 @@ def bulk_reassign_view(request: AuthenticatedRequest) -> HttpResponse:
     if not chosen:
         messages.error(request, _("Select the customers to reassign."))
         return _back(request)
-    moved = 0
-    with transaction.atomic():
-        for c in chosen:
-            try:
-                services.customer_update(actor=request.user, customer=c, data={"rm": rm})
-            except ValidationError:
-                continue
-            moved += 1
+    # The sales app's portfolio service: each customer through customer_update (RM history,
+    # audit), their open tasks and opportunities moving with them, one summary event.
+    done = portfolio_reassign(actor=request.user, customers=chosen, to_rm=rm, reason="bulk")
+    moved = done.customers
     said = ngettext(
         "%(n)d customer reassigned to %(rm)s.", "%(n)d customers reassigned to %(rm)s.", moved
     )

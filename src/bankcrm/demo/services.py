@@ -14,6 +14,7 @@ from django.db import DEFAULT_DB_ALIAS
 
 from bankcrm.demo.build import bank_exists, build_demo_bank, flush_database
 from bankcrm.demo.plan import BuildResult, DemoBankError, DemoConfig
+from bankcrm.demo.sales import build_demo_sales
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ def demo_bank_setup(*, request: DemoRequest, out: Callable[[str], None]) -> Buil
         out(line)
     if request.analytics and using == DEFAULT_DB_ALIAS:
         out(_score(request.config, show=request.progress))
+    if using == DEFAULT_DB_ALIAS:
+        out(build_demo_sales(config=request.config, out=out if request.progress else None))
     return result
 
 

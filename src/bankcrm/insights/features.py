@@ -177,6 +177,7 @@ def _contacts(as_of: dt.date) -> pd.DataFrame:
         Interaction.objects.filter(
             occurred_at__gte=day_start_utc(_six_months_ago(as_of)), occurred_at__lt=_end(as_of)
         )
+        .filter(customer__isnull=False)  # a contact with a lead not a customer yet (sales)
         .values("customer_id")
         .annotate(interactions_6m=Count("id"))
     )

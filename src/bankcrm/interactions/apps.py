@@ -25,7 +25,12 @@ class InteractionsConfig(AppConfig):
         ),
         "Task": ModelInventory(
             Subject.CUSTOMER,
-            {"title": C.FREE_TEXT, "notes": C.FREE_TEXT, "due_on": C.PROFILE},
+            {
+                "title": C.FREE_TEXT,
+                "notes": C.FREE_TEXT,
+                "due_on": C.PROFILE,
+                "remind_on": C.PROFILE,
+            },
             reviewed("status", "created_at", "completed_at", "version", "source"),
         ),
     }

@@ -25,10 +25,13 @@ class InteractionForm(forms.ModelForm):
 class TaskForm(forms.ModelForm):
     class Meta:
         model = Task
-        fields = ["title", "due_on", "notes"]
+        fields = ["title", "due_on", "remind_on", "notes"]
         widgets = {
             # ISO whatever the language: a date input drops "2026/12/02".
             "due_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "remind_on": forms.DateInput(
+                attrs={"type": "date", "aria-label": _("remind on")}, format="%Y-%m-%d"
+            ),
             "title": forms.TextInput(attrs={"placeholder": _("What needs doing")}),
             "notes": forms.Textarea(attrs={"rows": 2, "placeholder": _("Notes")}),
         }

@@ -25,7 +25,11 @@ class Interaction(models.Model):
     external_id = models.CharField(
         _("external id"), max_length=40, unique=True, null=True, blank=True
     )
-    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="interactions")
+    # Empty for a contact with a lead who is not a customer yet (the sales app links it to the
+    # lead); the lead's conversion sets it, so the history moves to the new customer's timeline.
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="interactions", null=True, blank=True
+    )
     staff = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("staff"),
@@ -95,6 +99,8 @@ class Task(models.Model):
         db_default="",  # bulk writers (the demo, imports) insert rows without it
     )
     due_on = models.DateField(_("due date"))
+    # The day the assignee is reminded (the sales app's daily reminder job); empty: no reminder.
+    remind_on = models.DateField(_("remind on"), null=True, blank=True)
     status = models.CharField(
         _("status"), max_length=12, choices=TaskStatus.choices, default=TaskStatus.OPEN
     )

@@ -59,6 +59,7 @@ def task_create(
     notes: str = "",
     assignee: Any = None,
     source: str = "",
+    remind_on: dt.date | None = None,
 ) -> Task:
     require_role(actor, CAN_LOG_INTERACTIONS, _("Your role may not add to a customer's timeline."))
     task = Task(
@@ -68,6 +69,7 @@ def task_create(
         title=title.strip(),
         notes=notes.strip(),
         due_on=due_on,
+        remind_on=remind_on,
         source=source,
     )
     task.full_clean()

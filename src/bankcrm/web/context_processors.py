@@ -13,6 +13,8 @@ from bankcrm.core.roles import (
     CAN_VIEW_AUDIT,
     CAN_VIEW_DUPLICATES,
     CAN_VIEW_IMPORTS,
+    CAN_VIEW_SALES,
+    CAN_WORK_SALES,
     has_role,
 )
 
@@ -28,4 +30,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "can_view_duplicates": has_role(user, CAN_VIEW_DUPLICATES),
         "can_manage_security": has_role(user, CAN_MANAGE_SECURITY),
         "can_manage_jobs": has_role(user, CAN_MANAGE_JOBS),
+        "can_work_sales": has_role(user, CAN_WORK_SALES),
+        "can_view_sales": has_role(user, CAN_VIEW_SALES),
     }

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from bankcrm.core.models import User
 from bankcrm.customers.selectors import CustomerFilters
 from bankcrm.profile import customer_search
+from bankcrm.sales import search_views as sales_search
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,18 @@ def _customer_list(q: str) -> str:
 
 
 SOURCES: list[Source] = [Source(_("Customers"), _customers, _customer_list)]
+SOURCES += [
+    Source(
+        _("Leads"),
+        lambda u, q, n: [Hit(*h) for h in sales_search.lead_hits(u, q, n)],
+        sales_search.lead_list_url,
+    ),
+    Source(
+        _("Opportunities"),
+        lambda u, q, n: [Hit(*h) for h in sales_search.opportunity_hits(u, q, n)],
+        sales_search.opportunity_list_url,
+    ),
+]
 
 
 @dataclass(frozen=True)
