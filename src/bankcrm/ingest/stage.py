@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from bankcrm.customers.models import CustomerAlias
 from bankcrm.ingest import parsing
+from bankcrm.ingest.columns import ROW_RULES, ColumnChecker
 from bankcrm.ingest.outcome import RowError, RowErrors
 from bankcrm.ingest.plan import Plan, model_field
 from bankcrm.ingest.reading import Source
@@ -110,6 +111,33 @@ class Stage:
         """Writes a batch of rows (line, then the stage columns) to the table."""
         names = ", ".join(["_line", *(q(n) for n in self.plan.stage_names)])
         return self._copy_writer(names) if is_postgres() else self._insert_writer(names)
+
+    def column_writer(self) -> Callable[[list[Any]], None]:
+        """Writes a block of columns (arrow arrays: line, then the stage columns)."""
+        names = ", ".join(["_line", *(q(n) for n in self.plan.stage_names)])
+        if not is_postgres():
+            write = self._insert_writer(names)
+
+            def write_rows(columns: list[Any]) -> None:
+                rows = [list(r) for r in zip(*(c.to_pylist() for c in columns), strict=True)]
+                for first in range(0, len(rows), BATCH_ROWS):
+                    write(rows[first : first + BATCH_ROWS])
+
+            return write_rows
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        sql = f"COPY {q(STAGE)} ({names}) FROM STDIN WITH (FORMAT csv)"
+        options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+        labels = [f"c{i}" for i in range(len(self.plan.stage_names) + 1)]
+
+        def write_csv(columns: list[Any]) -> None:
+            sink = pa.BufferOutputStream()
+            pacsv.write_csv(pa.Table.from_arrays(columns, names=labels), sink, options)
+            with connection.cursor() as cur, cur.cursor.copy(sql) as copy:
+                copy.write(memoryview(sink.getvalue()))
+
+        return write_csv
 
     def _copy_writer(self, names: str) -> Writer:
         def write_pg(rows: list[list[Any]]) -> None:
@@ -226,7 +254,7 @@ def read_into_stage(
 ) -> int:
     """Parse and check every row of the file, write the good ones to the stage and record the
     rejected ones; the number of rows read."""
-    return _RowReader(plan, errors).read(source, stage.writer(), progress)
+    return _RowReader(plan, errors).read(source, stage, progress)
 
 
 class _RowReader:
@@ -250,9 +278,72 @@ class _RowReader:
         self.steps = list(zip(indexes, plan.parsers, plan.columns, plan.empties, strict=True))
         self.names = [c.attname if c.ref is None else f"ref_{c.name}" for c in plan.columns]
         self.outputs = self.names + plan.derived  # what a checked row writes, in stage order
+        self.plan = plan
+        self.rows = 0
+        self.stopped_at = -1
+        self.checker = ColumnChecker(plan)
+        self.rule = ROW_RULES.get(plan.kind.name) if self.check is not None else None
 
-    def read(self, source: Source, write: Writer, progress: Progress | None) -> int:
-        # The loop runs once per row of the file: what it needs is in locals.
+    def read(self, source: Source, stage: Stage, progress: Progress | None) -> int:
+        """Every row of the file: blocks of columns checked at once (`columns`), the rows a
+        vectorised check did not pass (and files the compiled reader does not read) row by
+        row; the number of rows read."""
+        write, write_columns = stage.writer(), stage.column_writer()
+        total = source.total_bytes
+        self.rows = 0
+        next_tick = time.monotonic() + 0.5
+        for batch in source.batches():
+            if batch.table is not None:
+                done = self.read_columns(batch.lines, batch.table, write, write_columns)
+            else:
+                done = self.read_rows(batch.rows, write, csv_file=True)
+            if progress is not None and (done or time.monotonic() >= next_tick):
+                progress(self.rows, source.bytes_read, total)
+                next_tick = time.monotonic() + 0.5
+            if done:
+                return self.rows
+        if progress is not None:
+            progress(self.rows, source.bytes_read, total)
+        return self.rows
+
+    def read_columns(self, lines: Any, table: Any, write: Writer, write_columns: Any) -> bool:
+        """One block of columns; True if reading must stop (too many rows rejected)."""
+        import numpy as np
+        import pyarrow as pa
+
+        checker = self.checker
+        n = table.num_rows
+        raw = [
+            table.column(i).combine_chunks() if i >= 0 else pa.array([c] * n, pa.string())
+            for i, c in zip(self.plan.sources, self.plan.constants, strict=True)
+        ]
+        values, ok = checker.read(raw)
+        if self.rule is not None:
+            values, ok = self.rule(values, ok)
+        elif self.check is not None:
+            ok[:] = False  # a rule only Python knows: the row-by-row path applies it
+        bad = np.flatnonzero(~ok)
+        if len(bad):
+            picked = pa.array(bad)
+            cells = zip(
+                *(table.column(i).take(picked).to_pylist() for i in range(table.num_columns)),
+                strict=True,
+            )
+            rows = ((int(lines[k]), list(c)) for k, c in zip(bad.tolist(), cells, strict=True))
+            if self.read_rows(rows, write, csv_file=False, counted=True):
+                self.rows += int(bad[self.stopped_at]) + 1  # up to the row it stopped at
+                return True
+        good = np.flatnonzero(ok)
+        if len(good):
+            picked = pa.array(good)
+            out = [pa.array(lines[good], pa.int64())]
+            out += [values[name].take(picked) for name in self.outputs]
+            write_columns(out)
+        self.rows += n
+        return False
+
+    def read_rows(self, rows: Any, write: Writer, *, csv_file: bool, counted: bool = False) -> bool:
+        """Rows of ``(line, cells)`` one by one; True if reading must stop."""
         errors, check, width, extra, fast = (
             self.errors,
             self.check,
@@ -261,13 +352,12 @@ class _RowReader:
             self.fast,
         )
         parse_each, checked = self.parse_each, self.checked
-        total = source.total_bytes
         batch: list[list[Any]] = []
-        rows = 0
-        next_tick = time.monotonic() + 0.5
-        csv_file = source.detected.format == "csv"
-        for line, cells in source.rows():
-            rows += 1
+        index = -1
+        stop = False
+        for index, (line, cells) in enumerate(rows):  # noqa: B007 (the index is kept)
+            if not counted:
+                self.rows += 1
             if csv_file and len(cells) != width:
                 errors.add(_width_error(line, len(cells), width))
                 continue
@@ -284,20 +374,17 @@ class _RowReader:
                 values = checked(values)
             if values is None:
                 if errors.full:
+                    stop = True
                     break
                 continue
             batch.append(values)
             if len(batch) >= BATCH_ROWS:
                 write(batch)
                 batch = []
-                if progress is not None and time.monotonic() >= next_tick:
-                    progress(rows, source.bytes_read, total)
-                    next_tick = time.monotonic() + 0.5
         if batch:
             write(batch)
-        if progress is not None:
-            progress(rows, source.bytes_read, total)
-        return rows
+        self.stopped_at = index
+        return stop
 
     def parse_each(self, line: int, cells: list[Any]) -> list[Any] | None:
         """The row's values, cell by cell, an empty cell as the column stores it; None (with

@@ -1,0 +1,289 @@
+"""Checking a block of rows column by column (pyarrow compute), not cell by cell.
+
+Each column of the plan is read in one pass over the block: text trimmed and measured, amounts
+and moments in their common spellings parsed by compiled kernels (and checked by writing them
+back), and every column with few distinct values (codes, yes/no, dates, months, whole numbers)
+parsed once per distinct value by the column's own Python parser. What a kernel does not
+recognise is parsed by that same Python parser, once per distinct value. The kind's row rule
+(a transaction's sign, an account's dates, a customer's ID number and mobile) is vectorised too.
+
+The result is a mask: the rows every check passed, with their values as arrays in stage order;
+every other row goes through the row-by-row path (:class:`bankcrm.ingest.stage._RowReader`),
+which reports each of its problems exactly as it always has — so a kernel only ever has to
+recognise values that are certainly good, and never has to word an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from django.conf import settings
+from django.db import models
+
+from bankcrm.ingest import parsing
+from bankcrm.ingest.plan import Plan, model_field
+from bankcrm.ingest.specs import DATETIME, DECIMAL, TEXT, Column
+
+# What str.strip() strips (str.isspace): the text parser's trim, to the character.
+PY_WHITESPACE = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+    "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+# 2025-01-31 14:30:00 (or with T) from 1900 to 2999: the spelling of almost every export.
+_MOMENT = r"^(?:19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}:[0-9]{2}$"
+_MOMENT_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+Values = tuple[pa.Array, np.ndarray, np.ndarray]  # values, parsed, empty
+Reader = Callable[[pa.Array], Values]
+
+
+def arrow_type(f: models.Field[Any, Any]) -> pa.DataType:
+    """The arrow type a stage column's values are held in."""
+    if isinstance(f, models.DateTimeField):
+        return pa.timestamp("us", tz="UTC")
+    if isinstance(f, models.DateField):
+        return pa.date32()
+    if isinstance(f, models.DecimalField):
+        return pa.decimal128(f.max_digits or 38, f.decimal_places or 0)
+    if isinstance(f, models.BooleanField):
+        return pa.bool_()
+    if isinstance(f, models.IntegerField) and not isinstance(f, models.ForeignKey):
+        return pa.int64()
+    return pa.string()
+
+
+def _mask(values: np.ndarray) -> pa.Array:
+    return pa.array(values, type=pa.bool_())
+
+
+def _np(array: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """A boolean array as numpy (null as False)."""
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    return np.asarray(array.fill_null(False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _strings(raw: pa.Array) -> pa.Array | None:
+    """The column as plain strings (null as ''), or None if it is not text (Parquet)."""
+    if pa.types.is_dictionary(raw.type):
+        raw = raw.dictionary_decode()
+    if pa.types.is_large_string(raw.type):
+        raw = raw.cast(pa.string())
+    if not pa.types.is_string(raw.type):
+        return None
+    return raw.fill_null("") if raw.null_count else raw
+
+
+def python_map(raw: pa.Array, parse: Callable[[Any], Any], typ: pa.DataType) -> Values:
+    """``parse`` applied once to each distinct value: the values, whether each parsed, and
+    whether it was empty (parsed to nothing)."""
+    if pa.types.is_dictionary(raw.type):
+        raw = raw.dictionary_decode()
+    encoded = pc.dictionary_encode(raw, null_encoding="encode")
+    results: list[Any] = []
+    parsed: list[bool] = []
+    empty: list[bool] = []
+    for value in encoded.dictionary.to_pylist():
+        try:
+            result = parse(value)
+        except parsing.CellError:
+            results.append(None)
+            parsed.append(False)
+            empty.append(False)
+            continue
+        nothing = result is None or (isinstance(result, str) and result == "")
+        results.append(None if nothing else result)
+        parsed.append(True)
+        empty.append(nothing)
+    indices = encoded.indices
+    where = indices.to_numpy(zero_copy_only=False)
+    values = pa.array(results, type=typ).take(indices)
+    return values, np.asarray(parsed, dtype=bool)[where], np.asarray(empty, dtype=bool)[where]
+
+
+def _patch(values: Values, rest: np.ndarray, raw: pa.Array, parse: Any, typ: Any) -> Values:
+    """The rows ``rest`` (not recognised by a kernel) parsed by the Python parser."""
+    if not rest.any():
+        return values
+    array, ok, empty = values
+    sub, sub_ok, sub_empty = python_map(raw.filter(_mask(rest)), parse, typ)
+    array = pc.replace_with_mask(array, _mask(rest), sub)
+    ok, empty = ok.copy(), empty.copy()
+    ok[rest], empty[rest] = sub_ok, sub_empty
+    return array, ok, empty
+
+
+def _text_reader(limit: int) -> Callable[[pa.Array], Values | None]:
+    def read(raw: pa.Array) -> Values | None:
+        s = _strings(raw)
+        if s is None:
+            return None
+        text = pc.utf8_trim(s, characters=PY_WHITESPACE)
+        bad = _np(pc.match_substring(text, "\x00"))
+        if limit:
+            bad |= _np(pc.greater(pc.utf8_length(text), limit))
+        return text, ~bad, _np(pc.equal(text, ""))
+
+    return read
+
+
+def _decimal_reader(
+    col: Column, parse: Any, typ: pa.DataType
+) -> Callable[[pa.Array], Values | None]:
+    whole = col.max_digits - col.places
+    pattern = rf"^[0-9]{{1,{whole}}}\.[0-9]{{{col.places}}}$"
+
+    def read(raw: pa.Array) -> Values | None:
+        s = _strings(raw)
+        if s is None or col.places < 1:
+            return None
+        text = pc.utf8_trim(s, characters=PY_WHITESPACE)
+        fast = _np(pc.match_substring_regex(text, pattern))
+        empty = _np(pc.equal(text, ""))
+        values = pc.if_else(_mask(fast), text, pa.scalar(None, pa.string())).cast(typ)
+        values, ok, _e = _patch((values, fast, empty), ~fast & ~empty, s, parse, typ)
+        return values, ok | empty, empty
+
+    return read
+
+
+def _moment_reader(parse: Any, typ: pa.DataType) -> Callable[[pa.Array], Values | None]:
+    zone = settings.TIME_ZONE
+
+    def read(raw: pa.Array) -> Values | None:
+        s = _strings(raw)
+        if s is None:
+            return None
+        text = pc.utf8_trim(s, characters=PY_WHITESPACE)
+        fast = _np(pc.match_substring_regex(text, _MOMENT))
+        norm = pc.replace_substring(
+            pc.if_else(_mask(fast), text, pa.scalar(None, pa.string())), "T", " "
+        )
+        naive = pc.strptime(norm, format=_MOMENT_FORMAT, unit="s", error_is_null=True)
+        # Written back, it must be the cell: 2025-02-30 is not read as 2025-03-02.
+        fast &= _np(pc.equal(pc.strftime(naive, format=_MOMENT_FORMAT), norm))
+        naive = pc.if_else(_mask(fast), naive, pa.scalar(None, naive.type))
+        try:  # a local time a clock change skips or repeats: the Python parser decides
+            values = pc.assume_timezone(naive, timezone=zone).cast(typ)
+        except pa.ArrowInvalid:
+            fast[:] = False
+            values = pa.nulls(len(s), typ)
+        empty = _np(pc.equal(text, ""))
+        values, ok, _e = _patch((values, fast, empty), ~fast & ~empty, s, parse, typ)
+        return values, ok | empty, empty
+
+    return read
+
+
+class ColumnChecker:
+    """The plan's columns read from a block of raw cells, vectorised where possible."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.names = [c.attname if c.ref is None else f"ref_{c.name}" for c in plan.columns]
+        self.types: list[pa.DataType] = []
+        self.readers: list[Callable[[pa.Array], Values | None]] = []
+        mapping = plan.mapping
+        fmt = mapping.date_format if mapping else ""
+        for col, parse in zip(plan.columns, plan.parsers, strict=True):
+            if col.ref is not None:
+                typ = pa.string()
+            else:
+                typ = arrow_type(model_field(plan.kind.model, col.attname))
+            self.types.append(typ)
+            translated = bool(mapping and mapping.values.get(col.name))
+            fast: Callable[[pa.Array], Values | None] | None = None
+            if not translated and col.dtype == TEXT:
+                fast = _text_reader(col.max_length)
+            elif not translated and col.dtype == DECIMAL:
+                fast = _decimal_reader(col, parse, typ)
+            elif not translated and col.dtype == DATETIME and not fmt:
+                fast = _moment_reader(parse, typ)
+            self.readers.append(_with_fallback(fast, parse, typ))
+        self.derived_types = [
+            arrow_type(model_field(plan.kind.model, name)) for name in plan.derived
+        ]
+
+    def read(self, columns: list[pa.Array]) -> tuple[dict[str, pa.Array], np.ndarray]:
+        """The plan's columns (raw cells, one array each, constants included): the values by
+        stage name, and the rows whose every cell was read (empty where allowed)."""
+        n = len(columns[0]) if columns else 0
+        ok = np.ones(n, dtype=bool)
+        values: dict[str, pa.Array] = {}
+        for name, col, read, typ, empty_value, raw in zip(
+            self.names,
+            self.plan.columns,
+            self.readers,
+            self.types,
+            self.plan.empties,
+            columns,
+            strict=True,
+        ):
+            array, parsed, empty = read(raw)
+            ok &= parsed
+            if col.required:
+                ok &= ~empty
+            elif empty.any() and empty_value is not None:
+                array = pc.if_else(_mask(empty), pa.scalar(_scalar(empty_value), typ), array)
+            elif empty.any():
+                array = pc.if_else(_mask(empty), pa.scalar(None, typ), array)
+            values[name] = array
+        return values, ok
+
+
+def _scalar(value: Any) -> Any:
+    return str(value) if isinstance(value, str) else value  # a TextChoices member: its code
+
+
+def _with_fallback(
+    fast: Callable[[pa.Array], Values | None] | None, parse: Any, typ: pa.DataType
+) -> Reader:
+    def read(raw: pa.Array) -> Values:
+        if fast is not None:
+            result = fast(raw)
+            if result is not None:
+                return result
+        return python_map(raw, parse, typ)
+
+    return read
+
+
+# --- the kinds' row rules, vectorised -------------------------------------------------------
+# Each takes the block's values by stage name and the rows read so far, and returns both with
+# the rule applied: values it derives set, rows it cannot vouch for dropped from the mask (the
+# row-by-row path then applies the kind's own check to them and words what is wrong).
+RowRule = Callable[[dict[str, pa.Array], np.ndarray], tuple[dict[str, pa.Array], np.ndarray]]
+
+
+def _transaction_rule(
+    values: dict[str, pa.Array], ok: np.ndarray
+) -> tuple[dict[str, pa.Array], np.ndarray]:
+    amount = values["amount"]
+    negative = _np(pc.less(amount, pa.scalar(0, amount.type)))
+    given = values.get("direction")
+    has = _np(pc.not_equal(given, "")) if given is not None else np.zeros(len(ok), bool)
+    ok = ok & ~(negative & has)
+    if negative.any():
+        values["amount"] = pc.if_else(_mask(negative), pc.negate(amount), amount)
+    implied = pc.if_else(_mask(negative), "debit", "credit")
+    values["direction"] = implied if given is None else pc.if_else(_mask(has), given, implied)
+    return values, ok
+
+
+def _account_rule(
+    values: dict[str, pa.Array], ok: np.ndarray
+) -> tuple[dict[str, pa.Array], np.ndarray]:
+    opened, closed = values.get("opened_on"), values.get("closed_on")
+    if opened is not None and closed is not None:
+        ok = ok & ~_np(pc.less(closed, opened))
+    return values, ok
+
+
+ROW_RULES: dict[str, RowRule] = {
+    "transactions": _transaction_rule,
+    "accounts": _account_rule,
+}
