@@ -151,6 +151,41 @@ def _decimal_reader(
     return read
 
 
+def _fixed_width(text: pa.Array, width: int) -> np.ndarray:
+    """Strings all ``width`` bytes long as a (rows, width) array of bytes (no copy)."""
+    offsets = np.frombuffer(text.buffers()[1], np.int32)[text.offset : text.offset + len(text) + 1]
+    data = np.frombuffer(text.buffers()[2], np.uint8)
+    return data[offsets[0] : offsets[0] + width * len(text)].reshape(len(text), width)
+
+
+def _number(digits: np.ndarray, first: int, count: int) -> np.ndarray:
+    value = np.zeros(len(digits), np.int64)
+    for i in range(first, first + count):
+        value = value * 10 + (digits[:, i] - 48)
+    return value
+
+
+def _moments(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Cells spelled 2025-01-31 14:30:00 (checked by the pattern): local seconds since the
+    epoch, and whether each is a real moment (no 30 February, no 25 o'clock)."""
+    digits = _fixed_width(text, 19)
+    year, month, day = _number(digits, 0, 4), _number(digits, 5, 2), _number(digits, 8, 2)
+    hour, minute, second = _number(digits, 11, 2), _number(digits, 14, 2), _number(digits, 17, 2)
+    months = ((year - 1970) * 12 + np.clip(month, 1, 12) - 1).astype("M8[M]")
+    days = months.astype("M8[D]") + (np.clip(day, 1, 31) - 1).astype("m8[D]")
+    real = (
+        (month >= 1)
+        & (month <= 12)
+        & (day >= 1)
+        & (days.astype("M8[M]") == months)  # the day is in the month, not past its end
+        & (hour < 24)
+        & (minute < 60)
+        & (second < 60)
+    )
+    seconds = days.astype("M8[s]").astype(np.int64) + hour * 3600 + minute * 60 + second
+    return seconds, real
+
+
 def _moment_reader(parse: Any, typ: pa.DataType) -> Callable[[pa.Array], Values | None]:
     zone = settings.TIME_ZONE
 
@@ -160,23 +195,74 @@ def _moment_reader(parse: Any, typ: pa.DataType) -> Callable[[pa.Array], Values 
             return None
         text = pc.utf8_trim(s, characters=PY_WHITESPACE)
         fast = _np(pc.match_substring_regex(text, _MOMENT))
-        norm = pc.replace_substring(
-            pc.if_else(_mask(fast), text, pa.scalar(None, pa.string())), "T", " "
-        )
-        naive = pc.strptime(norm, format=_MOMENT_FORMAT, unit="s", error_is_null=True)
-        # Written back, it must be the cell: 2025-02-30 is not read as 2025-03-02.
-        fast &= _np(pc.equal(pc.strftime(naive, format=_MOMENT_FORMAT), norm))
-        naive = pc.if_else(_mask(fast), naive, pa.scalar(None, naive.type))
-        try:  # a local time a clock change skips or repeats: the Python parser decides
-            values = pc.assume_timezone(naive, timezone=zone).cast(typ)
-        except pa.ArrowInvalid:
-            fast[:] = False
-            values = pa.nulls(len(s), typ)
         empty = _np(pc.equal(text, ""))
+        values = pa.nulls(len(s), typ)
+        if fast.any():
+            seconds, real = _moments(text.filter(_mask(fast)))
+            naive = pa.array(seconds, pa.timestamp("s"), mask=~real)
+            local = pc.assume_timezone(
+                naive, timezone=zone, ambiguous="earliest", nonexistent="earliest"
+            )
+            other = pc.assume_timezone(
+                naive, timezone=zone, ambiguous="latest", nonexistent="latest"
+            )
+            # A local time a clock change skips or repeats: the Python parser decides.
+            real &= _np(pc.equal(local, other))
+            local = local.cast(typ)
+            values = pc.replace_with_mask(values, _mask(fast), local)
+            fast[fast] = real
         values, ok, _e = _patch((values, fast, empty), ~fast & ~empty, s, parse, typ)
         return values, ok | empty, empty
 
     return read
+
+
+def format_moments(values: pa.Array) -> pa.Array:
+    """Moments (timestamp[us, UTC]) as PostgreSQL reads them, 2025-01-31 06:30:00.000000+00:
+    written digit by digit (arrow's formatter takes a microsecond a value)."""
+    n = len(values)
+    micros = values.cast(pa.int64()).fill_null(0).to_numpy()
+    seconds, fraction = np.divmod(micros, 1_000_000)
+    days, clock = np.divmod(seconds, 86_400)
+    day = days.astype("M8[D]")
+    month = day.astype("M8[M]")
+    year = month.astype("M8[Y]")
+    years = year.astype(np.int64) + 1970
+    pairs = [  # (two-digit number, its column in the text)
+        (years // 100 % 100, 0),
+        (years % 100, 2),
+        ((month - year.astype("M8[M]")).astype(np.int64) + 1, 5),
+        ((day - month.astype("M8[D]")).astype(np.int64) + 1, 8),
+        (clock // 3600, 11),
+        (clock // 60 % 60, 14),
+        (clock % 60, 17),
+        (fraction // 10_000, 20),
+        (fraction // 100 % 100, 22),
+        (fraction % 100, 24),
+    ]
+    out = np.empty((n, 29), np.uint8)
+    out[:] = np.frombuffer(b"0000-00-00 00:00:00.000000+00", np.uint8)
+    for number, at in pairs:
+        tens, ones = np.divmod(number.astype(np.int32), 10)
+        out[:, at] = tens + 48
+        out[:, at + 1] = ones + 48
+    offsets = np.arange(0, 29 * (n + 1), 29, dtype=np.int32)
+    text = pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(out))
+    if values.null_count:
+        text = pc.if_else(pc.is_null(values), pa.scalar(None, pa.string()), text)
+    if n and (years.min() < 1 or years.max() > 9999):  # not four digits: as Python writes it
+        text = pa.array([None if v is None else v.isoformat(" ") for v in values.to_pylist()])
+    return text
+
+
+def stage_types(plan: Plan) -> list[pa.DataType]:
+    """The arrow type of each stage column: the plan's columns, then the derived ones."""
+    model = plan.kind.model
+    types = [
+        pa.string() if c.ref is not None else arrow_type(model_field(model, c.attname))
+        for c in plan.columns
+    ]
+    return types + [arrow_type(model_field(model, name)) for name in plan.derived]
 
 
 class ColumnChecker:

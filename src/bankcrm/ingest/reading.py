@@ -25,7 +25,7 @@ PARQUET_BATCH = 20_000
 DELIMITERS = (",", "\t", ";", "|")
 # Bytes of a CSV file the columnar reader parses at once (cut at a line end). Memory: a few
 # times this, whatever the size of the file.
-BLOCK_BYTES = 8 << 20
+BLOCK_BYTES = 4 << 20
 # Encodings the columnar reader reads (their line ends are single bytes no character holds).
 COLUMNAR_ENCODINGS = frozenset({"utf-8", "utf-8-sig", "gb18030"})
 
@@ -441,11 +441,15 @@ class Source:
         import pyarrow.csv as pacsv
 
         encoding = self.detected.encoding
-        try:
-            text = block.decode("gb18030" if encoding == "gb18030" else "utf-8")
-        except UnicodeDecodeError:
-            return None
-        data = block if encoding != "gb18030" else text.encode("utf-8")
+        text: str | None = None
+        if encoding == "gb18030":
+            try:
+                text = block.decode("gb18030")
+            except UnicodeDecodeError:
+                return None
+            data = text.encode("utf-8")
+        else:
+            data = block  # the compiled reader checks it is UTF-8
         if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
             return None  # a lone CR ends a line for the csv module
         if b'"' in data and b'"' in _quoted_fields(self.detected.delimiter).sub(b"", data):
@@ -485,6 +489,11 @@ class Source:
                 table = None  # a row of another width, say: the csv module reads the block
             if table is not None and table.num_rows == len(lines):
                 return Batch(lines=lines, table=table.combine_chunks())
+        if text is None:
+            try:
+                text = block.decode("utf-8")
+            except UnicodeDecodeError:
+                return None
         return Batch(rows=self._csv_rows(io.StringIO(text, newline=""), base))
 
     def _replay(self, after: int) -> Iterator[tuple[int, list[Any]]]:

@@ -7,8 +7,10 @@ batched inserts on SQLite.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
+import queue
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -18,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from bankcrm.customers.models import CustomerAlias
 from bankcrm.ingest import parsing
-from bankcrm.ingest.columns import ROW_RULES, ColumnChecker
+from bankcrm.ingest.columns import ROW_RULES, ColumnChecker, format_moments, stage_types
 from bankcrm.ingest.outcome import RowError, RowErrors
 from bankcrm.ingest.plan import Plan, model_field
 from bankcrm.ingest.reading import Source
@@ -31,6 +33,7 @@ BAD = "ingest_bad_lines"
 # checks, the counts and the ordered upsert sort and join whole files, and would otherwise
 # spill to disk in many passes. Set for the import's transaction only.
 WORK_MEM = "256MB"
+COPY_QUEUE = 128  # pieces of 128 KiB: 16 MiB on their way to the server at most
 
 Progress = Callable[[int, int, int], None]  # rows read, bytes read, total bytes
 Writer = Callable[[list[list[Any]]], None]
@@ -75,6 +78,7 @@ class Stage:
         self.plan = plan
         self.kind = plan.kind
         self.model = plan.kind.model
+        self._copy: Any = None
         self.types: list[str] = []
         self.preps: list[Callable[[Any], Any] | None] = []
         for col in plan.columns:
@@ -110,7 +114,18 @@ class Stage:
     def writer(self) -> Writer:
         """Writes a batch of rows (line, then the stage columns) to the table."""
         names = ", ".join(["_line", *(q(n) for n in self.plan.stage_names)])
-        return self._copy_writer(names) if is_postgres() else self._insert_writer(names)
+        if not is_postgres():
+            return self._insert_writer(names)
+        import pyarrow as pa
+
+        types = [pa.int64(), *stage_types(self.plan)]
+        write_columns = self.column_writer()
+
+        def write_pg(rows: list[list[Any]]) -> None:
+            columns = zip(*rows, strict=True)
+            write_columns([pa.array(c, t) for c, t in zip(columns, types, strict=True)])
+
+        return write_pg
 
     def column_writer(self) -> Callable[[list[Any]], None]:
         """Writes a block of columns (arrow arrays: line, then the stage columns)."""
@@ -127,28 +142,44 @@ class Stage:
         import pyarrow as pa
         import pyarrow.csv as pacsv
 
-        sql = f"COPY {q(STAGE)} ({names}) FROM STDIN WITH (FORMAT csv)"
         options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
         labels = [f"c{i}" for i in range(len(self.plan.stage_names) + 1)]
 
         def write_csv(columns: list[Any]) -> None:
+            assert self._copy is not None, "write inside Stage.copying()"
+            columns = [format_moments(c) if pa.types.is_timestamp(c.type) else c for c in columns]
             sink = pa.BufferOutputStream()
             pacsv.write_csv(pa.Table.from_arrays(columns, names=labels), sink, options)
-            with connection.cursor() as cur, cur.cursor.copy(sql) as copy:
-                copy.write(memoryview(sink.getvalue()))
+            self._copy.write(memoryview(sink.getvalue()))
 
         return write_csv
 
-    def _copy_writer(self, names: str) -> Writer:
-        def write_pg(rows: list[list[Any]]) -> None:
-            with (
-                connection.cursor() as cur,
-                cur.cursor.copy(f"COPY {q(STAGE)} ({names}) FROM STDIN") as copy,
-            ):
-                for row in rows:
-                    copy.write_row(row)
+    @contextlib.contextmanager
+    def copying(self) -> Iterator[None]:
+        """On PostgreSQL, one COPY for all the writes of the rows read: sent by a thread of
+        psycopg's, so that the server stores a block while the next one is read."""
+        if not is_postgres():
+            yield
+            return
+        from psycopg.copy import QueuedLibpqWriter
 
-        return write_pg
+        class Pipelined(QueuedLibpqWriter):
+            def __init__(self, cursor: Any) -> None:
+                super().__init__(cursor)
+                # At most this many 128 KiB pieces wait for the server: memory stays bounded
+                # when it stores rows slower than they are read.
+                self._queue = queue.Queue(maxsize=COPY_QUEUE)
+
+        names = ", ".join(["_line", *(q(n) for n in self.plan.stage_names)])
+        sql = f"COPY {q(STAGE)} ({names}) FROM STDIN WITH (FORMAT csv)"
+        with connection.cursor() as cur:
+            raw = cur.cursor
+            with raw.copy(sql, writer=Pipelined(raw)) as copy:
+                self._copy = copy
+                try:
+                    yield
+                finally:
+                    self._copy = None
 
     def _insert_writer(self, names: str) -> Writer:
         marks = ", ".join(["%s"] * (len(self.plan.stage_names) + 1))
@@ -254,7 +285,8 @@ def read_into_stage(
 ) -> int:
     """Parse and check every row of the file, write the good ones to the stage and record the
     rejected ones; the number of rows read."""
-    return _RowReader(plan, errors).read(source, stage, progress)
+    with stage.copying():
+        return _RowReader(plan, errors).read(source, stage, progress)
 
 
 class _RowReader:
