@@ -373,3 +373,110 @@ ROW_RULES: dict[str, RowRule] = {
     "transactions": _transaction_rule,
     "accounts": _account_rule,
 }
+
+
+# --- whole-file checks, kept up while reading -------------------------------------------------
+_MULTIPLIER = np.uint64(0x100000001B3)  # FNV's prime: the polynomial hash of a string's bytes
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _string_hashes(text: pa.Array) -> np.ndarray:
+    """A 64-bit polynomial hash of each string's bytes (wrapping arithmetic)."""
+    n = len(text)
+    if pa.types.is_large_string(text.type):
+        text = text.cast(pa.string())
+    offsets = np.frombuffer(text.buffers()[1], np.int32)[text.offset : text.offset + n + 1]
+    start = int(offsets[0])
+    body = np.frombuffer(text.buffers()[2], np.uint8)[start : int(offsets[-1])]
+    lengths = np.diff(offsets).astype(np.int64)
+    if not len(body):
+        return lengths.astype(np.uint64)
+    longest = int(lengths.max())
+    powers = np.cumprod(np.full(longest, _MULTIPLIER, np.uint64), dtype=np.uint64)
+    if longest <= 64 and int(lengths.min()) == longest:  # all as long: a column at a time
+        rows = body.reshape(n, longest)
+        sums = np.zeros(n, np.uint64)
+        for j in range(longest):
+            sums += (rows[:, j].astype(np.uint64) + np.uint64(1)) * powers[j]
+        return sums ^ (lengths.astype(np.uint64) * _MIX)
+    position = np.arange(len(body)) - np.repeat(offsets[:-1].astype(np.int64) - start, lengths)
+    terms = (body.astype(np.uint64) + np.uint64(1)) * powers[position]
+    starts = np.minimum(offsets[:-1].astype(np.int64) - start, len(body) - 1)
+    sums = np.add.reduceat(terms, starts)
+    sums[lengths == 0] = 0  # reduceat gives an empty string the next string's first term
+    return sums ^ (lengths.astype(np.uint64) * _MIX)
+
+
+def key_hashes(columns: list[pa.Array]) -> np.ndarray:
+    """A 64-bit hash of each row's natural key (its stage values): different hashes, different
+    keys; equal hashes are told apart by the exact check in SQL."""
+    combined: np.ndarray | None = None
+    for array in columns:
+        if isinstance(array, pa.ChunkedArray):
+            array = array.combine_chunks()
+        if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
+            hashes = _string_hashes(array.fill_null(""))
+        elif pa.types.is_date32(array.type):
+            hashes = array.view(pa.int32()).fill_null(0).to_numpy().astype(np.uint64)
+        elif pa.types.is_timestamp(array.type) or pa.types.is_integer(array.type):
+            hashes = array.cast(pa.int64()).fill_null(0).to_numpy().astype(np.uint64)
+        else:
+            hashes = _string_hashes(array.cast(pa.string()).fill_null(""))
+        combined = hashes if combined is None else (combined * _MIX) ^ hashes
+    assert combined is not None
+    return combined
+
+
+class WholeFile:
+    """What the checks of the file as a whole need, gathered block by block from the rows
+    written to the stage: a hash of each natural key (no two equal: no duplicate key, and the
+    SQL check is not needed), and the distinct values of each reference column (looked up in
+    the database once, at the end, rather than row by row)."""
+
+    MAX_DISTINCT = 1_000_000  # more distinct references than this: looked up in SQL
+
+    def __init__(self, key_columns: list[int], ref_columns: list[int]) -> None:
+        self.key_columns = key_columns  # indexes into a block's stage columns
+        self.hashes: list[np.ndarray] = []
+        self.refs: dict[int, list[pa.Array]] = {i: [] for i in ref_columns}
+        self.pending: dict[int, int] = dict.fromkeys(ref_columns, 0)
+        self.distinct: dict[int, pa.Array | None] = {
+            i: pa.array([], pa.string()) for i in ref_columns
+        }
+
+    def add(self, columns: list[pa.Array]) -> None:
+        """A block as written to the stage: its stage columns (without the line)."""
+        if not len(columns[0]):
+            return
+        self.hashes.append(key_hashes([columns[i] for i in self.key_columns]))
+        for i in self.refs:
+            if self.distinct[i] is None:
+                continue
+            values = pc.unique(columns[i])
+            self.refs[i].append(values)
+            self.pending[i] += len(values)
+            current = self.distinct[i]
+            assert current is not None
+            if self.pending[i] > max(len(current), 50_000):
+                self._merge(i)
+
+    def _merge(self, i: int) -> None:
+        current = self.distinct[i]
+        assert current is not None
+        merged = pc.unique(pa.chunked_array([current, *self.refs[i]], pa.string()))
+        self.refs[i], self.pending[i] = [], 0
+        self.distinct[i] = None if len(merged) > self.MAX_DISTINCT else merged
+
+    def may_have_duplicates(self) -> bool:
+        if not self.hashes:
+            return False
+        hashes = np.concatenate(self.hashes)
+        self.hashes = []
+        hashes.sort()
+        return bool(len(hashes) > 1 and (hashes[1:] == hashes[:-1]).any())
+
+    def distinct_values(self, i: int) -> pa.Array | None:
+        """The distinct values of stage column ``i`` (None: too many, look them up in SQL)."""
+        if self.distinct[i] is not None and self.refs[i]:
+            self._merge(i)
+        return self.distinct[i]

@@ -20,7 +20,13 @@ from django.utils.translation import gettext as _
 
 from bankcrm.customers.models import CustomerAlias
 from bankcrm.ingest import parsing
-from bankcrm.ingest.columns import ROW_RULES, ColumnChecker, format_moments, stage_types
+from bankcrm.ingest.columns import (
+    ROW_RULES,
+    ColumnChecker,
+    WholeFile,
+    format_moments,
+    stage_types,
+)
 from bankcrm.ingest.outcome import RowError, RowErrors
 from bankcrm.ingest.plan import Plan, model_field
 from bankcrm.ingest.reading import Source
@@ -79,6 +85,13 @@ class Stage:
         self.kind = plan.kind
         self.model = plan.kind.model
         self._copy: Any = None
+        self.whole: WholeFile | None = None
+        if is_postgres():  # SQLite (small files) checks it all in SQL, as it always has
+            names = plan.stage_names
+            self.whole = WholeFile(
+                [names.index(self.stage_col(k)) for k in self.kind.key],
+                [i for i, c in enumerate(plan.columns) if c.ref is not None and not c.ref.self_ref],
+            )
         self.types: list[str] = []
         self.preps: list[Callable[[Any], Any] | None] = []
         for col in plan.columns:
@@ -148,6 +161,8 @@ class Stage:
         def write_csv(columns: list[Any]) -> None:
             assert self._copy is not None, "write inside Stage.copying()"
             columns = [format_moments(c) if pa.types.is_timestamp(c.type) else c for c in columns]
+            if self.whole is not None:
+                self.whole.add(columns[1:])
             sink = pa.BufferOutputStream()
             pacsv.write_csv(pa.Table.from_arrays(columns, names=labels), sink, options)
             self._copy.write(memoryview(sink.getvalue()))
@@ -213,6 +228,8 @@ class Stage:
 
     # -- whole-file checks ------------------------------------------------------------------
     def duplicates(self) -> Iterator[RowError]:
+        if self.whole is not None and not self.whole.may_have_duplicates():
+            return  # no two keys hash alike, so no two are the same
         keys = [self.stage_col(k) for k in self.kind.key]
         group = ", ".join(q(k) for k in keys)
         join = " AND ".join(f"d.{q(k)} = s.{q(k)}" for k in keys)
@@ -248,9 +265,24 @@ class Stage:
                 f"(SELECT 1 FROM {self.ref_source(col)} r WHERE r.{q(ref.key)} = s.{q(name)})"
                 f"{also} ORDER BY s._line"
             )
+            params: list[Any] = []
+            index = self.plan.columns.index(col)
+            distinct = None
+            if self.whole is not None and not ref.self_ref:
+                distinct = self.whole.distinct_values(index)
+            if distinct is not None:
+                # The file's distinct values looked up once; the rows of the unknown ones.
+                unknown = self._unknown(col, [v for v in distinct.to_pylist() if v])
+                if not unknown:
+                    continue
+                sql = (
+                    f"SELECT s._line, s.{q(name)} FROM {q(STAGE)} s "  # noqa: S608
+                    f"WHERE s.{q(name)} = ANY(%s) ORDER BY s._line"
+                )
+                params = [unknown]
             what = str(ref.model._meta.verbose_name)
             with connection.cursor() as cur:
-                cur.execute(sql)
+                cur.execute(sql, params)
                 for line, value in cur.fetchall():
                     yield RowError(
                         line,
@@ -258,6 +290,17 @@ class Stage:
                         str(value),
                         _("There is no %(what)s “%(value)s”.") % {"what": what, "value": value},
                     )
+
+    def _unknown(self, col: Column, values: list[str]) -> list[str]:
+        """Which of ``values`` name no record of the column's reference."""
+        assert col.ref is not None
+        sql = (
+            f"SELECT u.v FROM unnest(%s::text[]) AS u(v) WHERE NOT EXISTS "  # noqa: S608
+            f"(SELECT 1 FROM {self.ref_source(col)} r WHERE r.{q(col.ref.key)} = u.v)"
+        )
+        with connection.cursor() as cur:
+            cur.execute(sql, [values])
+            return [v for (v,) in cur.fetchall()]
 
     def drop_lines(self, lines: Sequence[int]) -> None:
         if not lines:
