@@ -69,6 +69,7 @@ class Batch:
     lines: Any = None  # numpy int64 array: the line of each row of ``table``
     table: Any = None  # pyarrow Table, one column per header column
     rows: Any = None  # an iterator of (line, cells)
+    consumed: int = 0  # physical lines of the file the batch covers (CSV)
 
 
 class FileError(Exception):
@@ -430,7 +431,7 @@ class Source:
             elif len(batch.lines):
                 last = int(batch.lines[-1])
             yield batch
-            base += block.count(b"\n") + (0 if block.endswith(b"\n") else 1)
+            base += batch.consumed
 
     def _csv_block(self, block: bytes, base: int) -> Batch | None:
         """One block of whole lines after line ``base``: columns, or rows read by the csv
@@ -488,13 +489,13 @@ class Source:
             except (pa.ArrowInvalid, ValueError):
                 table = None  # a row of another width, say: the csv module reads the block
             if table is not None and table.num_rows == len(lines):
-                return Batch(lines=lines, table=table.combine_chunks())
+                return Batch(lines=lines, table=table.combine_chunks(), consumed=len(ends))
         if text is None:
             try:
                 text = block.decode("utf-8")
             except UnicodeDecodeError:
                 return None
-        return Batch(rows=self._csv_rows(io.StringIO(text, newline=""), base))
+        return Batch(rows=self._csv_rows(io.StringIO(text, newline=""), base), consumed=len(ends))
 
     def _replay(self, after: int) -> Iterator[tuple[int, list[Any]]]:
         """:meth:`rows` from the file's start, giving the rows after line ``after``."""

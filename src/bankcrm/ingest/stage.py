@@ -85,6 +85,8 @@ class Stage:
         self.kind = plan.kind
         self.model = plan.kind.model
         self._copy: Any = None
+        # Seconds the reader waited for the server to store rows (the COPY into the stage).
+        self.waited = 0.0
         self.whole: WholeFile | None = None
         if is_postgres():  # SQLite (small files) checks it all in SQL, as it always has
             names = plan.stage_names
@@ -165,7 +167,9 @@ class Stage:
                 self.whole.add(columns[1:])
             sink = pa.BufferOutputStream()
             pacsv.write_csv(pa.Table.from_arrays(columns, names=labels), sink, options)
-            self._copy.write(memoryview(sink.getvalue()))
+            started = time.monotonic()
+            self._copy.write(memoryview(sink.getvalue()))  # waits while the queue is full
+            self.waited += time.monotonic() - started
 
         return write_csv
 
@@ -195,6 +199,8 @@ class Stage:
                     yield
                 finally:
                     self._copy = None
+                ending = time.monotonic()
+            self.waited += time.monotonic() - ending  # the server storing the last rows
 
     def _insert_writer(self, names: str) -> Writer:
         marks = ", ".join(["%s"] * (len(self.plan.stage_names) + 1))
@@ -408,10 +414,11 @@ class _RowReader:
             if self.read_rows(rows, write, csv_file=False, counted=True):
                 self.rows += int(bad[self.stopped_at]) + 1  # up to the row it stopped at
                 return True
-        good = np.flatnonzero(ok)
-        if len(good):
-            picked = pa.array(good)
-            out = [pa.array(lines[good], pa.int64())]
+        if ok.all():  # the common case: the block as it is
+            write_columns([pa.array(lines, pa.int64()), *(values[n] for n in self.outputs)])
+        elif ok.any():
+            picked = pa.array(np.flatnonzero(ok))
+            out = [pa.array(lines[ok], pa.int64())]
             out += [values[name].take(picked) for name in self.outputs]
             write_columns(out)
         self.rows += n
