@@ -187,7 +187,7 @@ class Stage:
                 super().__init__(cursor)
                 # At most this many 128 KiB pieces wait for the server: memory stays bounded
                 # when it stores rows slower than they are read.
-                self._queue = queue.Queue(maxsize=COPY_QUEUE)
+                self._queue = queue.Queue(maxsize=COPY_QUEUE)  # type: ignore[assignment]
 
         names = ", ".join(["_line", *(q(n) for n in self.plan.stage_names)])
         sql = f"COPY {q(STAGE)} ({names}) FROM STDIN WITH (FORMAT csv)"
