@@ -48,6 +48,7 @@ class Plan:
     ignored: list[str]
     width: int
     empties: list[Any]  # what an empty cell stores, per column
+    mapping: Mapping | None = None
 
 
 def model_field(model: type[models.Model], attname: str) -> models.Field[Any, Any]:
@@ -91,6 +92,7 @@ def make_plan(kind: Kind, header: Sequence[str], mapping: Mapping | None) -> Pla
         ignored=ignored,
         width=len(header),
         empties=[_empty_value(kind, c) for c in columns],
+        mapping=mapping,
     )
 
 

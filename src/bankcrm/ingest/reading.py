@@ -8,8 +8,10 @@ from __future__ import annotations
 import codecs
 import contextlib
 import csv
+import functools
 import gzip
 import io
+import re
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,6 +23,11 @@ from django.utils.translation import gettext as _
 SAMPLE_BYTES = 1 << 20
 PARQUET_BATCH = 20_000
 DELIMITERS = (",", "\t", ";", "|")
+# Bytes of a CSV file the columnar reader parses at once (cut at a line end). Memory: a few
+# times this, whatever the size of the file.
+BLOCK_BYTES = 4 << 20
+# Encodings the columnar reader reads (their line ends are single bytes no character holds).
+COLUMNAR_ENCODINGS = frozenset({"utf-8", "utf-8-sig", "gb18030"})
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,18 @@ def _too_big(what: str, setting: str, limit: int, *, line: int = 0) -> FileError
         % {"what": what, "limit": f"{limit:,}", "setting": setting},
         line=line,
     )
+
+
+@dataclass
+class Batch:
+    """Rows of a file, one of two ways: columns read by a compiled reader (``lines`` and
+    ``table``: raw cells, strings for CSV), or ``rows`` of ``(line, cells)`` read by Python's
+    csv module where the compiled reader would not read the rows exactly as it does."""
+
+    lines: Any = None  # numpy int64 array: the line of each row of ``table``
+    table: Any = None  # pyarrow Table, one column per header column
+    rows: Any = None  # an iterator of (line, cells)
+    consumed: int = 0  # physical lines of the file the batch covers (CSV)
 
 
 class FileError(Exception):
@@ -173,6 +192,15 @@ class Source:
 
     # -- opening ------------------------------------------------------------------------
     def __enter__(self) -> Source:
+        stream, magic = self._open_bytes()
+        if magic == b"PAR1":
+            self._open_parquet(stream)
+        else:
+            self._open_csv(stream)
+        return self
+
+    def _open_bytes(self) -> tuple[Any, bytes]:
+        """The file's bytes (unpacked if gzipped), counted as read; and its first four."""
         raw = self.path.open("rb")
         self._closers.append(raw)
         self._counter = _Counting(raw)
@@ -190,11 +218,7 @@ class Source:
                 raise FileError(
                     _("The file looks like gzip but cannot be unpacked: %s") % exc
                 ) from None
-        if magic == b"PAR1":
-            self._open_parquet(stream)
-        else:
-            self._open_csv(stream)
-        return self
+        return stream, magic
 
     def __exit__(self, *exc: object) -> None:
         for closer in reversed(self._closers):
@@ -344,6 +368,187 @@ class Source:
         except csv.Error as exc:
             raise FileError(_("The file is not valid CSV: %s") % exc, line=line + 1) from None
 
+    # -- reading in blocks ----------------------------------------------------------------
+    def batches(self) -> Iterator[Batch]:
+        """The file's rows in blocks of columns (:class:`Batch`); where the compiled reader
+        could read a block differently from Python's csv module (a quoted line break, a stray
+        quote, a lone carriage return, an undecodable byte, a line over the limit), that block
+        or the rest of the file is read row by row as :meth:`rows` reads it, so that every row
+        and line number is what it would have been."""
+        if self._parquet is not None:
+            yield from self._parquet_batches()
+        elif self._columnar_csv():
+            yield from self._csv_batches()
+        else:
+            yield Batch(rows=self.rows())
+
+    def _columnar_csv(self) -> bool:
+        d = self.detected
+        return (
+            d.encoding in COLUMNAR_ENCODINGS
+            and 1 < len(d.header) <= self.limits.fields
+            and self._first.endswith("\n")
+            and len(d.delimiter) == 1
+        )
+
+    def _csv_batches(self) -> Iterator[Batch]:
+        stream, _magic = self._open_bytes()  # a second pass over the bytes, counted from 0
+        limit = self.limits.line_chars
+        head = stream.readline(4 * limit + 4)
+        try:
+            same = head.decode(self.detected.encoding) == self._first
+        except UnicodeDecodeError:
+            same = False
+        if not same:
+            yield Batch(rows=self._replay(0))
+            return
+        base, last, pending = 1, 1, b""  # lines consumed; the last row's line; a part line
+        while True:
+            chunk = stream.read(BLOCK_BYTES)
+            data = pending + chunk if pending else chunk
+            if not data:
+                return
+            if chunk:
+                cut = data.rfind(b"\n") + 1
+                if not cut:
+                    if len(data) > 4 * limit + 4:  # a line over the limit: the rows say so
+                        yield Batch(rows=self._replay(last))
+                        return
+                    pending = data
+                    continue
+                block, pending = data[:cut], data[cut:]
+            else:
+                block, pending = data, b""
+            batch = self._csv_block(block, base)
+            if batch is None:
+                yield Batch(rows=self._replay(last))
+                return
+            if batch.rows is not None:
+                rows = list(batch.rows)
+                if rows:
+                    last = rows[-1][0]
+                batch.rows = iter(rows)
+            elif len(batch.lines):
+                last = int(batch.lines[-1])
+            yield batch
+            base += batch.consumed
+
+    def _csv_block(self, block: bytes, base: int) -> Batch | None:
+        """One block of whole lines after line ``base``: columns, or rows read by the csv
+        module when the compiled reader cannot be trusted with it, or None when the rest of
+        the file must be read row by row from the start (see :meth:`batches`)."""
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        encoding = self.detected.encoding
+        text: str | None = None
+        if encoding == "gb18030":
+            try:
+                text = block.decode("gb18030")
+            except UnicodeDecodeError:
+                return None
+            data = text.encode("utf-8")
+        else:
+            data = block  # the compiled reader checks it is UTF-8
+        if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+            return None  # a lone CR ends a line for the csv module
+        if b'"' in data and b'"' in _quoted_fields(self.detected.delimiter).sub(b"", data):
+            return None  # a quote the compiled reader may read otherwise; a quoted line break
+        codes = np.frombuffer(data, np.uint8)
+        ends = np.flatnonzero(codes == 10)
+        if not data.endswith(b"\n"):
+            ends = np.append(ends, len(data))
+        starts = np.concatenate(([0], ends[:-1] + 1))
+        lengths = ends - starts
+        if int(lengths.max()) + 1 > self.limits.line_chars:
+            return None  # maybe over the limit (counted in bytes): the rows tell
+        if b"\r" in data:
+            lengths = lengths - ((lengths > 0) & (codes[np.maximum(ends - 1, 0)] == 13))
+        lines = base + 1 + np.flatnonzero(lengths > 0)
+        if b"\x00" not in data:
+            names = [f"c{i}" for i in range(len(self.detected.header))]
+            try:
+                table = pacsv.read_csv(
+                    io.BytesIO(data),
+                    read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 22),
+                    parse_options=pacsv.ParseOptions(
+                        delimiter=self.detected.delimiter,
+                        quote_char='"',
+                        double_quote=True,
+                        escape_char=False,
+                        newlines_in_values=False,
+                        ignore_empty_lines=True,
+                    ),
+                    convert_options=pacsv.ConvertOptions(
+                        column_types=dict.fromkeys(names, pa.string()),
+                        strings_can_be_null=False,
+                        quoted_strings_can_be_null=False,
+                    ),
+                )
+            except (pa.ArrowInvalid, ValueError):
+                table = None  # a row of another width, say: the csv module reads the block
+            if table is not None and table.num_rows == len(lines):
+                return Batch(lines=lines, table=table.combine_chunks(), consumed=len(ends))
+        if text is None:
+            try:
+                text = block.decode("utf-8")
+            except UnicodeDecodeError:
+                return None
+        return Batch(rows=self._csv_rows(io.StringIO(text, newline=""), base), consumed=len(ends))
+
+    def _replay(self, after: int) -> Iterator[tuple[int, list[Any]]]:
+        """:meth:`rows` from the file's start, giving the rows after line ``after``."""
+        stream, _magic = self._open_bytes()
+        self._text = io.TextIOWrapper(stream, encoding=self.detected.encoding, newline="")
+        self._closers.append(self._text)
+        self._readline(1)
+        for line, cells in self.rows():
+            if line > after:
+                yield line, cells
+
+    def _csv_rows(self, text: IO[str], base: int) -> Iterator[tuple[int, list[Any]]]:
+        """The rows of whole lines after line ``base`` (already decoded), as :meth:`rows`."""
+        limit, fields = self.limits.line_chars, self.limits.fields
+        csv.field_size_limit(limit)
+        reader = csv.reader(text, delimiter=self.detected.delimiter, strict=False)
+        for cells in reader:
+            line = reader.line_num + base
+            if len(cells) > fields:
+                raise _too_big(
+                    _("the number of cells in a row"),
+                    "BANKCRM_IMPORT_MAX_FIELDS",
+                    fields,
+                    line=line,
+                )
+            if not cells or (len(cells) == 1 and not cells[0].strip()):
+                continue
+            yield line, cells
+
+    def _parquet_batches(self) -> Iterator[Batch]:
+        import numpy as np
+        import pyarrow as pa
+
+        line, unpacked, limit = 1, 0, self.limits.unpacked_bytes
+        try:
+            for batch in self._parquet.iter_batches(batch_size=PARQUET_BATCH):
+                unpacked += batch.nbytes  # dictionary-encoded values count as read
+                if unpacked > limit:
+                    raise _too_big(
+                        _("the unpacked data"),
+                        "BANKCRM_IMPORT_MAX_UNPACKED_BYTES",
+                        limit,
+                        line=line,
+                    )
+                n = batch.num_rows
+                lines = np.arange(line + 1, line + 1 + n, dtype=np.int64)
+                line += n
+                yield Batch(lines=lines, table=pa.Table.from_batches([batch]))
+        except FileError:
+            raise
+        except Exception as exc:
+            raise FileError(_("The Parquet file cannot be read: %s") % exc, line=line) from None
+
     def _parquet_rows(self) -> Iterator[tuple[int, list[Any]]]:
         line, unpacked, limit = 1, 0, self.limits.unpacked_bytes
         try:
@@ -364,3 +569,10 @@ class Source:
             raise
         except Exception as exc:
             raise FileError(_("The Parquet file cannot be read: %s") % exc, line=line) from None
+
+
+@functools.cache
+def _quoted_fields(delimiter: str) -> re.Pattern[bytes]:
+    """A well-formed quoted cell: a whole field, quotes inside doubled, no line break."""
+    d = re.escape(delimiter.encode())
+    return re.compile(rb"(?:^|(?<=" + d + rb'))"(?:[^"\r\n]|"")*"(?=' + d + rb"|\r?$)", re.M)

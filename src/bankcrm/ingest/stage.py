@@ -7,8 +7,10 @@ batched inserts on SQLite.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
+import queue
 import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -18,6 +20,13 @@ from django.utils.translation import gettext as _
 
 from bankcrm.customers.models import CustomerAlias
 from bankcrm.ingest import parsing
+from bankcrm.ingest.columns import (
+    ROW_RULES,
+    ColumnChecker,
+    WholeFile,
+    format_moments,
+    stage_types,
+)
 from bankcrm.ingest.outcome import RowError, RowErrors
 from bankcrm.ingest.plan import Plan, model_field
 from bankcrm.ingest.reading import Source
@@ -30,6 +39,7 @@ BAD = "ingest_bad_lines"
 # checks, the counts and the ordered upsert sort and join whole files, and would otherwise
 # spill to disk in many passes. Set for the import's transaction only.
 WORK_MEM = "256MB"
+COPY_QUEUE = 128  # pieces of 128 KiB: 16 MiB on their way to the server at most
 
 Progress = Callable[[int, int, int], None]  # rows read, bytes read, total bytes
 Writer = Callable[[list[list[Any]]], None]
@@ -74,6 +84,16 @@ class Stage:
         self.plan = plan
         self.kind = plan.kind
         self.model = plan.kind.model
+        self._copy: Any = None
+        # Seconds the reader waited for the server to store rows (the COPY into the stage).
+        self.waited = 0.0
+        self.whole: WholeFile | None = None
+        if is_postgres():  # SQLite (small files) checks it all in SQL, as it always has
+            names = plan.stage_names
+            self.whole = WholeFile(
+                [names.index(self.stage_col(k)) for k in self.kind.key],
+                [i for i, c in enumerate(plan.columns) if c.ref is not None and not c.ref.self_ref],
+            )
         self.types: list[str] = []
         self.preps: list[Callable[[Any], Any] | None] = []
         for col in plan.columns:
@@ -109,18 +129,78 @@ class Stage:
     def writer(self) -> Writer:
         """Writes a batch of rows (line, then the stage columns) to the table."""
         names = ", ".join(["_line", *(q(n) for n in self.plan.stage_names)])
-        return self._copy_writer(names) if is_postgres() else self._insert_writer(names)
+        if not is_postgres():
+            return self._insert_writer(names)
+        import pyarrow as pa
 
-    def _copy_writer(self, names: str) -> Writer:
+        types = [pa.int64(), *stage_types(self.plan)]
+        write_columns = self.column_writer()
+
         def write_pg(rows: list[list[Any]]) -> None:
-            with (
-                connection.cursor() as cur,
-                cur.cursor.copy(f"COPY {q(STAGE)} ({names}) FROM STDIN") as copy,
-            ):
-                for row in rows:
-                    copy.write_row(row)
+            columns = zip(*rows, strict=True)
+            write_columns([pa.array(c, t) for c, t in zip(columns, types, strict=True)])
 
         return write_pg
+
+    def column_writer(self) -> Callable[[list[Any]], None]:
+        """Writes a block of columns (arrow arrays: line, then the stage columns)."""
+        names = ", ".join(["_line", *(q(n) for n in self.plan.stage_names)])
+        if not is_postgres():
+            write = self._insert_writer(names)
+
+            def write_rows(columns: list[Any]) -> None:
+                rows = [list(r) for r in zip(*(c.to_pylist() for c in columns), strict=True)]
+                for first in range(0, len(rows), BATCH_ROWS):
+                    write(rows[first : first + BATCH_ROWS])
+
+            return write_rows
+        import pyarrow as pa
+        import pyarrow.csv as pacsv
+
+        options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+        labels = [f"c{i}" for i in range(len(self.plan.stage_names) + 1)]
+
+        def write_csv(columns: list[Any]) -> None:
+            assert self._copy is not None, "write inside Stage.copying()"
+            columns = [format_moments(c) if pa.types.is_timestamp(c.type) else c for c in columns]
+            if self.whole is not None:
+                self.whole.add(columns[1:])
+            sink = pa.BufferOutputStream()
+            pacsv.write_csv(pa.Table.from_arrays(columns, names=labels), sink, options)
+            started = time.monotonic()
+            self._copy.write(memoryview(sink.getvalue()))  # waits while the queue is full
+            self.waited += time.monotonic() - started
+
+        return write_csv
+
+    @contextlib.contextmanager
+    def copying(self) -> Iterator[None]:
+        """On PostgreSQL, one COPY for all the writes of the rows read: sent by a thread of
+        psycopg's, so that the server stores a block while the next one is read."""
+        if not is_postgres():
+            yield
+            return
+        from psycopg.copy import QueuedLibpqWriter
+
+        class Pipelined(QueuedLibpqWriter):
+            def __init__(self, cursor: Any) -> None:
+                super().__init__(cursor)
+                # At most this many 128 KiB pieces wait for the server: memory stays bounded
+                # when it stores rows slower than they are read.
+                self._queue = queue.Queue(maxsize=COPY_QUEUE)  # type: ignore[assignment]
+
+        names = ", ".join(["_line", *(q(n) for n in self.plan.stage_names)])
+        sql = f"COPY {q(STAGE)} ({names}) FROM STDIN WITH (FORMAT csv)"
+        with connection.cursor() as cur:
+            raw = cur.cursor
+            with raw.copy(sql, writer=Pipelined(raw)) as copy:
+                self._copy = copy
+                try:
+                    yield
+                finally:
+                    self._copy = None
+                ending = time.monotonic()
+            self.waited += time.monotonic() - ending  # the server storing the last rows
 
     def _insert_writer(self, names: str) -> Writer:
         marks = ", ".join(["%s"] * (len(self.plan.stage_names) + 1))
@@ -154,6 +234,8 @@ class Stage:
 
     # -- whole-file checks ------------------------------------------------------------------
     def duplicates(self) -> Iterator[RowError]:
+        if self.whole is not None and not self.whole.may_have_duplicates():
+            return  # no two keys hash alike, so no two are the same
         keys = [self.stage_col(k) for k in self.kind.key]
         group = ", ".join(q(k) for k in keys)
         join = " AND ".join(f"d.{q(k)} = s.{q(k)}" for k in keys)
@@ -189,9 +271,24 @@ class Stage:
                 f"(SELECT 1 FROM {self.ref_source(col)} r WHERE r.{q(ref.key)} = s.{q(name)})"
                 f"{also} ORDER BY s._line"
             )
+            params: list[Any] = []
+            index = self.plan.columns.index(col)
+            distinct = None
+            if self.whole is not None and not ref.self_ref:
+                distinct = self.whole.distinct_values(index)
+            if distinct is not None:
+                # The file's distinct values looked up once; the rows of the unknown ones.
+                unknown = self._unknown(col, [v for v in distinct.to_pylist() if v])
+                if not unknown:
+                    continue
+                sql = (
+                    f"SELECT s._line, s.{q(name)} FROM {q(STAGE)} s "  # noqa: S608
+                    f"WHERE s.{q(name)} = ANY(%s) ORDER BY s._line"
+                )
+                params = [unknown]
             what = str(ref.model._meta.verbose_name)
             with connection.cursor() as cur:
-                cur.execute(sql)
+                cur.execute(sql, params)
                 for line, value in cur.fetchall():
                     yield RowError(
                         line,
@@ -199,6 +296,17 @@ class Stage:
                         str(value),
                         _("There is no %(what)s “%(value)s”.") % {"what": what, "value": value},
                     )
+
+    def _unknown(self, col: Column, values: list[str]) -> list[str]:
+        """Which of ``values`` name no record of the column's reference."""
+        assert col.ref is not None
+        sql = (
+            f"SELECT u.v FROM unnest(%s::text[]) AS u(v) WHERE NOT EXISTS "  # noqa: S608
+            f"(SELECT 1 FROM {self.ref_source(col)} r WHERE r.{q(col.ref.key)} = u.v)"
+        )
+        with connection.cursor() as cur:
+            cur.execute(sql, [values])
+            return [v for (v,) in cur.fetchall()]
 
     def drop_lines(self, lines: Sequence[int]) -> None:
         if not lines:
@@ -226,7 +334,8 @@ def read_into_stage(
 ) -> int:
     """Parse and check every row of the file, write the good ones to the stage and record the
     rejected ones; the number of rows read."""
-    return _RowReader(plan, errors).read(source, stage.writer(), progress)
+    with stage.copying():
+        return _RowReader(plan, errors).read(source, stage, progress)
 
 
 class _RowReader:
@@ -250,9 +359,73 @@ class _RowReader:
         self.steps = list(zip(indexes, plan.parsers, plan.columns, plan.empties, strict=True))
         self.names = [c.attname if c.ref is None else f"ref_{c.name}" for c in plan.columns]
         self.outputs = self.names + plan.derived  # what a checked row writes, in stage order
+        self.plan = plan
+        self.rows = 0
+        self.stopped_at = -1
+        self.checker = ColumnChecker(plan)
+        self.rule = ROW_RULES.get(plan.kind.name) if self.check is not None else None
 
-    def read(self, source: Source, write: Writer, progress: Progress | None) -> int:
-        # The loop runs once per row of the file: what it needs is in locals.
+    def read(self, source: Source, stage: Stage, progress: Progress | None) -> int:
+        """Every row of the file: blocks of columns checked at once (`columns`), the rows a
+        vectorised check did not pass (and files the compiled reader does not read) row by
+        row; the number of rows read."""
+        write, write_columns = stage.writer(), stage.column_writer()
+        total = source.total_bytes
+        self.rows = 0
+        next_tick = time.monotonic() + 0.5
+        for batch in source.batches():
+            if batch.table is not None:
+                done = self.read_columns(batch.lines, batch.table, write, write_columns)
+            else:
+                done = self.read_rows(batch.rows, write, csv_file=True)
+            if progress is not None and (done or time.monotonic() >= next_tick):
+                progress(self.rows, source.bytes_read, total)
+                next_tick = time.monotonic() + 0.5
+            if done:
+                return self.rows
+        if progress is not None:
+            progress(self.rows, source.bytes_read, total)
+        return self.rows
+
+    def read_columns(self, lines: Any, table: Any, write: Writer, write_columns: Any) -> bool:
+        """One block of columns; True if reading must stop (too many rows rejected)."""
+        import numpy as np
+        import pyarrow as pa
+
+        checker = self.checker
+        n = table.num_rows
+        raw = [
+            table.column(i).combine_chunks() if i >= 0 else pa.array([c] * n, pa.string())
+            for i, c in zip(self.plan.sources, self.plan.constants, strict=True)
+        ]
+        values, ok = checker.read(raw)
+        if self.rule is not None:
+            values, ok = self.rule(values, ok)
+        elif self.check is not None:
+            ok[:] = False  # a rule only Python knows: the row-by-row path applies it
+        bad = np.flatnonzero(~ok)
+        if len(bad):
+            picked = pa.array(bad)
+            cells = zip(
+                *(table.column(i).take(picked).to_pylist() for i in range(table.num_columns)),
+                strict=True,
+            )
+            rows = ((int(lines[k]), list(c)) for k, c in zip(bad.tolist(), cells, strict=True))
+            if self.read_rows(rows, write, csv_file=False, counted=True):
+                self.rows += int(bad[self.stopped_at]) + 1  # up to the row it stopped at
+                return True
+        if ok.all():  # the common case: the block as it is
+            write_columns([pa.array(lines, pa.int64()), *(values[n] for n in self.outputs)])
+        elif ok.any():
+            picked = pa.array(np.flatnonzero(ok))
+            out = [pa.array(lines[ok], pa.int64())]
+            out += [values[name].take(picked) for name in self.outputs]
+            write_columns(out)
+        self.rows += n
+        return False
+
+    def read_rows(self, rows: Any, write: Writer, *, csv_file: bool, counted: bool = False) -> bool:
+        """Rows of ``(line, cells)`` one by one; True if reading must stop."""
         errors, check, width, extra, fast = (
             self.errors,
             self.check,
@@ -261,13 +434,12 @@ class _RowReader:
             self.fast,
         )
         parse_each, checked = self.parse_each, self.checked
-        total = source.total_bytes
         batch: list[list[Any]] = []
-        rows = 0
-        next_tick = time.monotonic() + 0.5
-        csv_file = source.detected.format == "csv"
-        for line, cells in source.rows():
-            rows += 1
+        index = -1
+        stop = False
+        for index, (line, cells) in enumerate(rows):  # noqa: B007 (the index is kept)
+            if not counted:
+                self.rows += 1
             if csv_file and len(cells) != width:
                 errors.add(_width_error(line, len(cells), width))
                 continue
@@ -284,20 +456,17 @@ class _RowReader:
                 values = checked(values)
             if values is None:
                 if errors.full:
+                    stop = True
                     break
                 continue
             batch.append(values)
             if len(batch) >= BATCH_ROWS:
                 write(batch)
                 batch = []
-                if progress is not None and time.monotonic() >= next_tick:
-                    progress(rows, source.bytes_read, total)
-                    next_tick = time.monotonic() + 0.5
         if batch:
             write(batch)
-        if progress is not None:
-            progress(rows, source.bytes_read, total)
-        return rows
+        self.stopped_at = index
+        return stop
 
     def parse_each(self, line: int, cells: list[Any]) -> list[Any] | None:
         """The row's values, cell by cell, an empty cell as the column stores it; None (with
