@@ -12,7 +12,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as SchemaValidationError
 
-from bankcrm.api import analytics, customers, imports, jobs, kpis
+from bankcrm.api import analytics, customers, imports, jobs, kpis, loyalty
 from bankcrm.api.auth import api_auth
 from bankcrm.profile import FilterError, IdentifierSearchThrottled
 
@@ -30,6 +30,7 @@ api.add_router("", kpis.router)
 api.add_router("", analytics.router)
 api.add_router("", imports.router)
 api.add_router("", jobs.router)
+api.add_router("", loyalty.router)
 
 
 @api.exception_handler(ValidationError)
