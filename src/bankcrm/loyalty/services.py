@@ -379,13 +379,13 @@ def member_of(customer_id: int) -> Member | None:
 
 
 def member_ensure(*, customer: Customer) -> Member:
-    """The customer's member record, enrolling them (entry tier) if they have none. The
-    customer's row is locked while looking, so two first awards enrol once."""
+    """The customer's member record, enrolling them (entry tier) if they have none. Enrolment
+    holds the enrolment lock while it looks, so two first awards enrol once."""
     member = member_of(customer.pk)
     if member is not None:
         return member
     with transaction.atomic():
-        Customer.objects.select_for_update().filter(pk=customer.pk).first()
+        sql.enrol_lock()
         member = member_of(customer.pk)
         if member is None:
             member = Member.objects.create(
@@ -793,12 +793,13 @@ def members_merge(*, survivor: Customer) -> int:
         return 0
     keep, others = members[0], members[1:]
     for other in others:
-        if other.balance > 0:
+        moving = other.balance
+        if moving > 0:
             _post(
                 member=other,
                 kind=EntryKind.TRANSFER,
                 source=EntrySource.PROGRAMME,
-                points=-other.balance,
+                points=-moving,
                 key=f"merge:m{other.pk}:out",
                 reason="customer merge",
             )
@@ -806,7 +807,7 @@ def members_merge(*, survivor: Customer) -> int:
                 member=keep,
                 kind=EntryKind.TRANSFER,
                 source=EntrySource.PROGRAMME,
-                points=other.balance + 0,
+                points=moving,
                 key=f"merge:m{other.pk}:in",
                 reason="customer merge",
             )
@@ -867,6 +868,7 @@ def earn_transactions(
         hi = min(lo + chunk, top)
         with transaction.atomic():
             now, batch = timezone.now(), _batch()
+            sql.enrol_lock()
             result.enrolled += sql.enrol_transacting(
                 lo=lo, hi=hi, now=now, today=timezone.localdate()
             )

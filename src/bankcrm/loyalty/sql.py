@@ -69,6 +69,19 @@ def _matches(rule: str) -> str:
     )
 
 
+# The advisory lock enrolment takes (PostgreSQL): there is no unique constraint on a member's
+# customer (see models.Member), so whoever enrols holds it until their transaction ends.
+ENROL_LOCK = 0x4C6F79616C7479
+
+
+def enrol_lock() -> None:
+    """Wait for, then hold until commit, the right to enrol customers (one enroller at a
+    time; SQLite serializes every writer anyway)."""
+    if _pg():
+        with connection.cursor() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", [ENROL_LOCK])
+
+
 def enrol_transacting(*, lo: int, hi: int, now: dt.datetime, today: dt.date) -> int:
     """Enrol the customers of transactions lo < id ≤ hi who are not members yet."""
     sql = """
