@@ -9,14 +9,14 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from bankcrm.loyalty import services
+from bankcrm.loyalty import defaults, services
 from bankcrm.loyalty.models import Member, Reward
 from tests.factories import AccountFactory, ProductFactory, TransactionFactory
 
 
 @pytest.fixture
 def programme(db) -> Any:
-    return services.programme_setup_defaults(actor=None)
+    return defaults.programme_setup_defaults(actor=None)
 
 
 def booked(day: dt.date, hour: int = 12) -> dt.datetime:

@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 from django.db.models import Sum
 
-from bankcrm.loyalty import services
+from bankcrm.loyalty import runs, services
 from bankcrm.loyalty.models import Entry, Member, Redemption, Reward
 from tests.conftest import on_postgres
 from tests.factories import CustomerFactory
@@ -81,7 +81,7 @@ def test_fifty_clients_on_the_last_units_of_a_reward_never_take_stock_below_zero
     outcomes = _outcomes(results)
     assert outcomes == {"Redemption": 7, "out_of_stock": 43}, outcomes
     assert Reward.objects.get(pk=prize.pk).stock == 0
-    assert services.balance_check().differences == 0
+    assert runs.balance_check().differences == 0
     spent = Member.objects.filter(balance=400).count()
     assert spent == 7
 
@@ -89,7 +89,7 @@ def test_fifty_clients_on_the_last_units_of_a_reward_never_take_stock_below_zero
 def test_the_same_earn_event_delivered_twice_at_once_adds_once(bank, programme):
     for _ in range(20):
         purchase(bank.mine, "100.00")
-    results = _race(lambda i: services.earn_transactions(since_id=0), n=2)
+    results = _race(lambda i: runs.earn_transactions(since_id=0), n=2)
     assert not [r for r in results if isinstance(r, Exception)], results
     member = Member.objects.get(customer=bank.mine)
     assert (

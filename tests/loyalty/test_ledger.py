@@ -11,7 +11,7 @@ from django.db.models import Sum
 from bankcrm.core.models import AuditEvent
 from bankcrm.customers.merging import customer_merge
 from bankcrm.customers.models import GroupMembership, RelationshipGroup
-from bankcrm.loyalty import services
+from bankcrm.loyalty import runs, services
 from bankcrm.loyalty.models import (
     Adjustment,
     Entry,
@@ -142,9 +142,9 @@ def test_expiry_takes_first_in_first_out_only_what_is_left(bank, programme):
             occurred_at=booked(dt.date(2024, 3, 1)),
         )
         services._post(member=locked, kind="redeem", source="redemption", points=-70, key="c")
-    first = services.expire_points(on=dt.date(2026, 1, 1))  # the 2023 lot: 100 − 70 spent
-    again = services.expire_points(on=dt.date(2026, 1, 1))
-    later = services.expire_points(on=dt.date(2027, 1, 1))  # the 2024 lot
+    first = runs.expire_points(on=dt.date(2026, 1, 1))  # the 2023 lot: 100 − 70 spent
+    again = runs.expire_points(on=dt.date(2026, 1, 1))
+    later = runs.expire_points(on=dt.date(2027, 1, 1))  # the 2024 lot
     assert (first.points, again.points, later.points) == (-30, 0, -50)
     m.refresh_from_db()
     assert m.balance == 0 == _sum(m)
@@ -153,15 +153,15 @@ def test_expiry_takes_first_in_first_out_only_what_is_left(bank, programme):
 def test_tiers_go_up_at_once_and_down_after_the_grace_period(bank, programme):
     member = give(bank.mine, 6000)
     today = dt.date.today()
-    services.tiers_evaluate(today=today)
+    runs.tiers_evaluate(today=today)
     member.refresh_from_db()
     assert member.tier.code == "gold"
     # A year on, the window holds no earning: short of gold, then down after 90 days.
     later = today + dt.timedelta(days=400)
-    services.tiers_evaluate(today=later)
+    runs.tiers_evaluate(today=later)
     member.refresh_from_db()
     assert member.tier.code == "gold" and member.downgrade_due_since == later
-    services.tiers_evaluate(today=later + dt.timedelta(days=90))
+    runs.tiers_evaluate(today=later + dt.timedelta(days=90))
     member.refresh_from_db()
     assert member.tier.code == "standard"
     changes = list(
@@ -176,9 +176,9 @@ def test_the_nightly_check_finds_no_difference_and_fails_on_one(
     bank, programme, django_capture_on_commit_callbacks
 ):
     give(bank.mine, 100)
-    assert services.balance_check().differences == 0
+    assert runs.balance_check().differences == 0
     Member.objects.filter(customer=bank.mine).update(balance=99)
-    check = services.balance_check()
+    check = runs.balance_check()
     assert check.differences == 1 and check.sample[0]["stored"] == 99
     from bankcrm.jobs.engine import enqueue
     from bankcrm.jobs.models import JobRun
@@ -197,9 +197,12 @@ def test_postgresql_refuses_to_change_or_remove_an_entry(bank, programme):
         "UPDATE loyalty_entry SET points = 1000 WHERE id = %s",
         "DELETE FROM loyalty_entry WHERE id = %s",
     ):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            with connection.cursor() as cur:
-                cur.execute(statement, [entry.pk])
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cur,
+        ):
+            cur.execute(statement, [entry.pk])
     assert Entry.objects.get(pk=entry.pk).points == 100
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bankcrm.loyalty import services
+from bankcrm.loyalty import runs, services
 from bankcrm.loyalty.models import Entry, Redemption
 from tests.factories import CustomerFactory
 from tests.loyalty.conftest import reward
@@ -65,11 +65,10 @@ def test_random_sequences_keep_the_ledger_whole(bank, programme, steps):
     customer = CustomerFactory(branch=bank.beijing, rm=bank.rm)
     member = services.member_ensure(customer=customer)
     prices = [reward(code=f"p{customer.pk}-{i}", price=p) for i, p in enumerate((50, 120, 300))]
-    model, day, n = Model(), START, 0
+    model, day = Model(), START
     redemptions: list[Redemption] = []
-    for op, value, advance in steps:
+    for n, (op, value, advance) in enumerate(steps):
         day += dt.timedelta(days=advance)
-        n += 1
         if op == "earn":
             at = timezone.make_aware(dt.datetime.combine(day, dt.time(12)))
             with transaction.atomic():
@@ -107,7 +106,7 @@ def test_random_sequences_keep_the_ledger_whole(bank, programme, steps):
             due = model.due(day)
             expired = Entry.objects.filter(member=member, kind="expire")
             before = expired.aggregate(s=Sum("points"))["s"] or 0
-            services.expire_points(on=day)  # every member's: the examples share a database
+            runs.expire_points(on=day)  # every member's: the examples share a database
             taken = before - (expired.aggregate(s=Sum("points"))["s"] or 0)
             assert taken == due, (day, model.remaining())
             model.taken += due

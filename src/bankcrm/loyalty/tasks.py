@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from bankcrm.jobs.engine import JobFailed, JobTask, job_progress
-from bankcrm.loyalty import services
+from bankcrm.loyalty import runs, services
 
 # How far back the nightly run looks again for transactions an earlier run could have passed
 # (an import that committed lower ids after a later one had been earned on).
@@ -21,7 +21,7 @@ RESCAN_TRANSACTIONS = 500_000
 def earn_transactions_task(*, since_id: int | None = None) -> dict[str, Any]:
     """Earn on the transactions imported since the last run (each entry keyed by transaction
     and rule: a retried or repeated task adds nothing)."""
-    result = services.earn_transactions(
+    result = runs.earn_transactions(
         since_id=since_id,
         progress=lambda done, total: job_progress(stage="earn", done=done, total=total),
     )
@@ -34,14 +34,14 @@ def loyalty_nightly_task(*, on: str | None = None) -> dict[str, Any]:
     today = dt.date.fromisoformat(on) if on else timezone.localdate()
     programme = services.programme_get()
     since = max(programme.earned_through_txn - RESCAN_TRANSACTIONS, 0)
-    earned = services.earn_transactions(since_id=since)
+    earned = runs.earn_transactions(since_id=since)
     job_progress(stage="aum", done=1, total=4)
     last_month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-    aum = services.earn_aum_month(month=last_month)
+    aum = runs.earn_aum_month(month=last_month)
     job_progress(stage="expire", done=2, total=4)
-    expired = services.expire_points(on=today)
+    expired = runs.expire_points(on=today)
     job_progress(stage="tiers", done=3, total=4)
-    tiers = services.tiers_evaluate(today=today)
+    tiers = runs.tiers_evaluate(today=today)
     return {
         "earned": earned.as_dict(),
         "aum": aum.as_dict(),
@@ -53,7 +53,7 @@ def loyalty_nightly_task(*, on: str | None = None) -> dict[str, Any]:
 @shared_task(base=JobTask, kind="loyalty-balance-check", key="loyalty-balance-check", busy="skip")
 def balance_check_task() -> dict[str, Any]:
     """Every stored balance against the sum of its entries; a difference fails the job."""
-    check = services.balance_check()
+    check = runs.balance_check()
     if check.differences:
         raise JobFailed(
             _("%(n)d members' stored points differ from the sum of their entries, e.g. %(first)s")

@@ -28,7 +28,7 @@ from bankcrm.core.roles import (
 from bankcrm.core.submissions import FIELD, submission_claim, submission_token
 from bankcrm.customers.models import Customer
 from bankcrm.customers.selectors import customer_get
-from bankcrm.loyalty import selectors, services
+from bankcrm.loyalty import defaults, selectors, services
 from bankcrm.loyalty.forms import (
     AdjustForm,
     CancelForm,
@@ -231,7 +231,7 @@ def programme_view(request: AuthenticatedRequest) -> HttpResponse:
 @require_POST
 @role_required(CAN_MANAGE_LOYALTY)
 def setup_view(request: AuthenticatedRequest) -> HttpResponse:
-    services.programme_setup_defaults(actor=request.user)
+    defaults.programme_setup_defaults(actor=request.user)
     messages.success(request, _("Tiers, earning rules and rewards set up with their defaults."))
     return redirect("loyalty:programme")
 
