@@ -157,6 +157,26 @@ def _window_start(today: dt.date, months: int) -> dt.datetime:
     return timezone.make_aware(dt.datetime(y, m + 1, day))
 
 
+def _day_after(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time()))
+
+
+def qualifying_points(*, today: dt.date) -> list[int]:
+    """Every active member's points earned in the programme's tier window to ``today``."""
+    since = _window_start(today, programme_get().tier_window_months)
+    rows = Member.objects.filter(status=MemberStatus.ACTIVE).annotate(
+        q=Sum(
+            "entries__points",
+            filter=Q(
+                entries__kind=EntryKind.EARN,
+                entries__occurred_at__gte=since,
+                entries__occurred_at__lt=_day_after(today),
+            ),
+        )
+    )
+    return [int(q or 0) for q in rows.values_list("q", flat=True)]
+
+
 def tiers_evaluate(*, today: dt.date | None = None) -> RunResult:
     """Each member's tier by the programme's basis: an upgrade at once, a downgrade after the
     grace period (counted from the day they first fell short); every change recorded."""
@@ -175,7 +195,11 @@ def tiers_evaluate(*, today: dt.date | None = None) -> RunResult:
         rows = members.annotate(
             q=Sum(
                 "entries__points",
-                filter=Q(entries__kind=EntryKind.EARN, entries__occurred_at__gte=since),
+                filter=Q(
+                    entries__kind=EntryKind.EARN,
+                    entries__occurred_at__gte=since,
+                    entries__occurred_at__lt=_day_after(today),
+                ),
             )
         ).values_list("pk", "tier_id", "downgrade_due_since", "q")
     changes, started_grace, cleared = 0, 0, 0
