@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import time
-from collections.abc import Callable
 
 import numpy as np
 
@@ -80,11 +79,11 @@ def demo_loyalty(*, config: DemoConfig, show: bool = False) -> str:
     """Run the programme over the built bank; one line saying what it did (and, with
     ``show``, a line on stderr per step)."""
     started = time.perf_counter()
-    say: Callable[[str], None] = (
-        (lambda s: sys.stderr.write(f"  loyalty: {s:<44} {time.perf_counter() - started:6.1f} s\n"))
-        if show
-        else (lambda s: None)
-    )
+
+    def say(step: str) -> None:
+        if show:
+            sys.stderr.write(f"  loyalty: {step:<44} {time.perf_counter() - started:6.1f} s\n")
+
     months = _months(config)
     defaults.programme_setup_defaults(actor=None, on=months[0])
     # Points expire at the end of the calendar year after the one they were earned in, so a

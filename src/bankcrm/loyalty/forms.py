@@ -3,6 +3,8 @@ settings, rules, tiers and rewards."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -62,7 +64,7 @@ class ProgrammeForm(forms.ModelForm):
         ]
 
 
-def _blank(choices: list[tuple[str, str]]) -> list[tuple[str, str]]:
+def _blank(choices: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
     return [("", _("any")), *choices]
 
 

@@ -204,8 +204,8 @@ def tiers_evaluate(*, today: dt.date | None = None) -> RunResult:
         ).values_list("pk", "tier_id", "downgrade_due_since", "q")
     changes, started_grace, cleared = 0, 0, 0
     now = timezone.now()
-    for pk, tier_id, due, value in rows.iterator(chunk_size=5000):
-        value = value or 0
+    for pk, tier_id, due, q in rows.iterator(chunk_size=5000):
+        value = q or 0
         field_name = "min_aum" if programme.tier_basis == TierBasis.AUM else "min_points"
         target = tiers[0]
         for t in tiers:

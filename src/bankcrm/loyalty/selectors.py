@@ -258,7 +258,7 @@ def expiring_list(*, user: User, horizon: dt.date, limit: int = 200) -> list[Exp
     )
     rows = []
     for m in members:
-        points = (m.due or 0) + (m.debits or 0)  # type: ignore[attr-defined]
+        points = (m.due or 0) + (m.debits or 0)
         if points > 0:
             rows.append(ExpiringRow(m.customer, points, None, m.balance))
     rows.sort(key=lambda r: (-r.points, r.customer.pk))

@@ -5,6 +5,7 @@ loop per row; PostgreSQL and SQLite spell dates and rounding differently, nothin
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -195,7 +196,7 @@ def earn_aum(
         ON CONFLICT (idempotency_key) DO NOTHING
     """  # noqa: S608 -- fragments are constants and column names, values bound
     label = f"{month:%Y-%m}"
-    params = [month, label, month, month, at, now]
+    params: list[Any] = [month, label, month, month, at, now]
     if expiry_years > 0:
         params.append(at)
     params.append(batch)

@@ -45,7 +45,7 @@ from bankcrm.loyalty.models import EarnRule, RewardKind, RuleKind, Tier
 from bankcrm.web.charts import bar_chart, line_chart
 
 
-def card_context(user: Any, summary: selectors.LoyaltySummary) -> dict[str, Any]:
+def card_context(user: Any, summary: selectors.LoyaltySummary | None) -> dict[str, Any]:
     """What the 360 page's loyalty card needs (the page includes ``loyalty/_card.html``)."""
     return {
         "loyalty": summary,
@@ -293,9 +293,9 @@ def rules_view(request: AuthenticatedRequest) -> HttpResponse:
         status = 400
     kind = request.GET.get("kind", "")
     kind = kind if kind in RuleKind.values else ""
-    current = request.GET.get("current") == "1"
+    in_force = request.GET.get("current") == "1"
     state = list_state(spec=RULE_LIST, params=request.GET, user=request.user, count=None)
-    rules = list(selectors.rule_list(sort=state.sort, kind=kind, current_only=current))
+    rules = list(selectors.rule_list(sort=state.sort, kind=kind, current_only=in_force))
     state.count = len(rules)
     return render(
         request,
@@ -306,7 +306,7 @@ def rules_view(request: AuthenticatedRequest) -> HttpResponse:
             "form": form,
             "kinds": RuleKind.choices,
             "kind": kind,
-            "current": current,
+            "current": in_force,
             "can_manage": can_manage,
         },
         status=status,
