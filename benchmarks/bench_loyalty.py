@@ -108,7 +108,7 @@ def populate() -> float:
                 direction, txn_type, counterparty_category, channel, description)
             SELECT 'T' || g, a.id, a.customer_id,
                    TIMESTAMPTZ '2024-12-01' + (g %% 730) * INTERVAL '1 day',
-                   10 + (g * 7919 %% 2000), 'debit',
+                   10 + (g::bigint * 7919 %% 2000), 'debit',
                    (ARRAY['purchase','purchase','purchase','bill','fee','transfer'])[1 + g %% 6],
                    CASE WHEN g %% 11 = 0 THEN 'own_account' ELSE 'merchant' END,
                    (ARRAY['pos','mobile','wechat_pay','alipay','online'])[1 + g %% 5], ''
