@@ -124,9 +124,8 @@ def populate() -> float:
 
 def main() -> None:
     os.environ.update(_env())
-    print(
-        f"Loyalty at {TRANSACTIONS:,} transactions, {MEMBERS:,} customers, PostgreSQL {URL.rsplit('/', 1)[1]}"
-    )
+    name = URL.rsplit("/", 1)[1]
+    print(f"Loyalty at {TRANSACTIONS:,} transactions, {MEMBERS:,} customers, PostgreSQL {name}")
     fresh_database()
     print(f"  bank written in {populate():.1f} s")
     sys.path.insert(0, str(ROOT / "src"))
