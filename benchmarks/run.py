@@ -210,6 +210,17 @@ def main() -> None:
     print()
     bench_pii.main()
 
+    # Loyalty: earning over 5,000,000 transactions, the nightly balance check over 1,000,000
+    # members, redemptions/s at 50 concurrent clients (`benchmarks/bench_loyalty.py`, its own
+    # database: BENCH_LOYALTY_URL).
+    import bench_loyalty
+
+    print()
+    bench_loyalty.URL = os.environ.get(
+        "BENCH_LOYALTY_URL", "postgres://postgres@127.0.0.1:5432/bankcrm_bench_loyalty"
+    )
+    bench_loyalty.main()
+
     # Jobs through Redis and RabbitMQ: tasks/s, enqueue-to-start latency, import recovery
     # after a worker is killed (`benchmarks/bench_jobs.py`, its own database).
     import bench_jobs

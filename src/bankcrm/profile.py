@@ -38,6 +38,7 @@ from bankcrm.insights.models import CustomerScore
 from bankcrm.insights.selectors import latest_score, score_filter_q
 from bankcrm.interactions.models import Interaction, Task
 from bankcrm.interactions.selectors import timeline
+from bankcrm.loyalty.selectors import LoyaltySummary, loyalty_summary
 
 
 @dataclass
@@ -57,6 +58,7 @@ class CustomerProfile:
     interactions: list[Interaction]
     tasks: list[Task]
     score: CustomerScore | None
+    loyalty: LoyaltySummary | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -92,6 +94,7 @@ def customer_profile(
         interactions=interactions,
         tasks=tasks,
         score=latest_score(customer_id=customer.pk),
+        loyalty=loyalty_summary(customer=customer),
     )
 
 

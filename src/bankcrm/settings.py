@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "bankcrm.insights",
     "bankcrm.sales",
     "bankcrm.ingest",
+    "bankcrm.loyalty",
     "bankcrm.jobs",
     "bankcrm.api",
     "bankcrm.web",
@@ -263,6 +264,18 @@ BANKCRM_SCHEDULE = [
         "name": "jobs-retention",
         "at": os.environ.get("BANKCRM_JOB_RETENTION_AT", "04:30"),
         "task": "bankcrm.jobs.tasks.jobs_retention_task",
+    },
+    # Loyalty: earning catch-up, expiry, AUM points and tiers, then every stored balance
+    # checked against the sum of its entries (a difference fails the job).
+    {
+        "name": "loyalty-nightly",
+        "at": os.environ.get("BANKCRM_LOYALTY_AT", "01:30"),
+        "task": "bankcrm.loyalty.tasks.loyalty_nightly_task",
+    },
+    {
+        "name": "loyalty-balance-check",
+        "at": os.environ.get("BANKCRM_LOYALTY_CHECK_AT", "05:00"),
+        "task": "bankcrm.loyalty.tasks.balance_check_task",
     },
 ]
 # The sales app's task reminders, emailed to each assignee in the morning.

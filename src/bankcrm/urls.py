@@ -13,6 +13,7 @@ urlpatterns = [
     path("sales/", include("bankcrm.sales.urls")),
     path("imports/", include("bankcrm.ingest.urls")),
     path("jobs/", include("bankcrm.jobs.urls")),
+    path("", include("bankcrm.loyalty.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
 ]

@@ -738,6 +738,207 @@ POLICY: dict[str, Route] = {
 }
 
 
+# --- loyalty ------------------------------------------------------------------------------
+
+REDEEMERS = {"rm", "branch_manager", "service", "admin"}
+ADJUSTERS = {"rm", "branch_manager", "admin"}
+APPROVERS = {"branch_manager", "admin"}
+PROGRAMME_VIEWERS = {"marketing", "compliance", "admin"}
+PROGRAMME_MANAGERS = {"marketing", "admin"}
+A_REWARD = 990001
+
+
+def _loyal(c: Any) -> None:
+    """``c`` gets 1,000 more points and reward A_REWARD (100 points) is in the catalogue."""
+    from bankcrm.loyalty import services
+    from bankcrm.loyalty.models import Entry, Reward
+
+    Reward.objects.get_or_create(
+        pk=A_REWARD,
+        defaults={
+            "code": "mx",
+            "name_zh": "礼品",
+            "name_en": "Gift",
+            "kind": "gift",
+            "points_price": 100,
+        },
+    )
+    services.points_award(
+        customer=c,
+        points=1000,
+        source="campaign",
+        reason="matrix",
+        idempotency_key=f"mx:{c.pk}:{Entry.objects.count()}",
+    )
+
+
+def loyal_cust(bank: Any, c: Any) -> dict[str, Any]:
+    _loyal(c)
+    return {"pk": c.pk}
+
+
+def loyal_api_cust(bank: Any, c: Any) -> dict[str, Any]:
+    _loyal(c)
+    return {"customer_id": c.pk}
+
+
+def _redemption(bank: Any, c: Any) -> Any:
+    from bankcrm.loyalty import services
+    from bankcrm.loyalty.models import Reward
+
+    _loyal(c)
+    return services.redemption_create(
+        actor=bank.admin, customer=c, reward=Reward.objects.get(pk=A_REWARD)
+    )
+
+
+def a_redemption(bank: Any, c: Any) -> dict[str, Any]:
+    return {"pk": _redemption(bank, c).pk}
+
+
+def api_redemption(bank: Any, c: Any) -> dict[str, Any]:
+    return {"customer_id": c.pk, "redemption_id": _redemption(bank, c).pk}
+
+
+def a_pending_adjustment(bank: Any, c: Any) -> dict[str, Any]:
+    from bankcrm.core.models import User
+    from bankcrm.loyalty import services
+    from tests.factories import UserFactory
+
+    asker = User.objects.filter(username="asker").first() or UserFactory(
+        username="asker", role="admin", branch=bank.head
+    )
+    adjustment = services.adjustment_request(
+        actor=asker, customer=c, points=50_000, reason="投诉补偿"
+    )
+    return {"pk": adjustment.pk}
+
+
+def a_tier(bank: Any, c: Any) -> dict[str, Any]:
+    from bankcrm.loyalty.models import Tier
+
+    tier, _new = Tier.objects.get_or_create(
+        code="t", defaults={"name_zh": "普卡", "name_en": "Classic", "rank": 0}
+    )
+    return {"pk": tier.pk}
+
+
+def a_stocked_reward(bank: Any, c: Any) -> dict[str, Any]:
+    from bankcrm.loyalty.models import Reward
+
+    reward, _new = Reward.objects.get_or_create(
+        code="st",
+        defaults={
+            "name_zh": "雨伞",
+            "name_en": "Umbrella",
+            "kind": "gift",
+            "points_price": 10,
+            "stock": 1,
+        },
+    )
+    return {"pk": reward.pk}
+
+
+REDEEM = {"reward": str(A_REWARD), "quantity": "1"}
+ADJUST = {"points": "10", "reason": "补录积分"}
+
+POLICY.update(
+    {
+        "loyalty:redeem": Route(
+            loyal_cust,
+            [
+                Check("get", not_allowed_anon_login),
+                Check("post", page(REDEEMERS), data=REDEEM),
+                Check("post", scoped(page(REDEEMERS)), target="far", data=REDEEM),
+            ],
+        ),
+        "loyalty:adjust": Route(
+            cust,
+            [
+                Check("post", page(ADJUSTERS), data=ADJUST),
+                Check("post", scoped(page(ADJUSTERS)), target="far", data=ADJUST),
+            ],
+        ),
+        "loyalty:cancel": Route(
+            a_redemption,
+            [
+                Check("post", page(REDEEMERS)),
+                Check("post", scoped(page(REDEEMERS)), target="far"),
+            ],
+        ),
+        "loyalty:decide": Route(
+            a_pending_adjustment,
+            [
+                Check("post", page(APPROVERS), data={"approve": "1"}),
+                # An RM may not approve at all (403 before any scope is asked).
+                Check(
+                    "post",
+                    {**scoped(page(APPROVERS)), "rm": 403},
+                    target="far",
+                    data={"approve": "0"},
+                ),
+            ],
+        ),
+        "loyalty:adjustments": Route(checks=[Check("get", page(APPROVERS))]),
+        "loyalty:expiring": Route(checks=[Check("get", page())]),
+        "loyalty:programme": Route(
+            checks=[
+                Check("get", page(PROGRAMME_VIEWERS)),
+                Check("post", page(PROGRAMME_MANAGERS, ok=400), data={}),
+            ]
+        ),
+        "loyalty:setup": Route(
+            checks=[
+                Check("get", not_allowed_anon_login),
+                Check("post", page(PROGRAMME_MANAGERS, ok=302)),
+            ]
+        ),
+        "loyalty:tier_edit": Route(
+            a_tier, [Check("post", page(PROGRAMME_MANAGERS, ok=302), data={})]
+        ),
+        "loyalty:rules": Route(
+            checks=[
+                Check("get", page(PROGRAMME_VIEWERS)),
+                Check("post", page(PROGRAMME_MANAGERS, ok=400), data={}),
+            ]
+        ),
+        "loyalty:rewards": Route(
+            checks=[
+                Check("get", page(PROGRAMME_VIEWERS)),
+                Check("post", page(PROGRAMME_MANAGERS, ok=400), data={}),
+            ]
+        ),
+        "loyalty:restock": Route(
+            a_stocked_reward, [Check("post", page(PROGRAMME_MANAGERS, ok=302), data={"add": "5"})]
+        ),
+        "loyalty:kpis": Route(checks=[Check("get", page())]),
+        "api:get_loyalty": Route(
+            api_cust, [Check("get", api()), Check("get", scoped(api()), target="far")]
+        ),
+        "api:redeem_points": Route(
+            loyal_api_cust,
+            [
+                Check("post", api(REDEEMERS, ok=201), data={"reward_id": A_REWARD}, as_json=True),
+                Check(
+                    "post",
+                    scoped(api(REDEEMERS, ok=201)),
+                    target="far",
+                    data={"reward_id": A_REWARD},
+                    as_json=True,
+                ),
+            ],
+        ),
+        "api:cancel_redemption": Route(
+            api_redemption,
+            [
+                Check("post", api(REDEEMERS), data={}, as_json=True),
+                Check("post", scoped(api(REDEEMERS)), target="far", data={}, as_json=True),
+            ],
+        ),
+    }
+)
+
+
 def _walk(patterns: list[Any], ns: str | None = None) -> Iterator[str]:
     for p in patterns:
         if isinstance(p, URLResolver):

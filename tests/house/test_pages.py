@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -297,7 +297,9 @@ PAGES: dict[str, Page] = {
     # The count, saved views and the reassign list, and the branches an RM may assign.
     "customers:list": Page("customers/list.html", ("rm", "admin"), 9, rows=customers),
     "customers:create": Page("customers/form.html", ("rm",), 6),
-    "customers:detail": Page("customers/detail.html", ("rm", "admin"), 16, mine, rows=history),
+    # +2: the loyalty card (the member, the catalogue; a member's card reads 7 more, a fixed
+    # number: tests/loyalty/test_pages.py).
+    "customers:detail": Page("customers/detail.html", ("rm", "admin"), 18, mine, rows=history),
     "customers:edit": Page("customers/form.html", ("rm",), 7, mine),
     "customers:duplicates": Page(
         "customers/duplicates.html",
@@ -339,6 +341,99 @@ PAGES: dict[str, Page] = {
     "sales:targets": Page("sales/targets.html", ("branch_manager",), 6, rows=targets_rows),
 }
 
+
+# --- loyalty ------------------------------------------------------------------------------
+
+
+def _points_for(c: Any, points: int, key: str) -> None:
+    from bankcrm.loyalty import services
+
+    services.points_award(
+        customer=c, points=points, source="campaign", reason="t", idempotency_key=key
+    )
+
+
+def expiring_points(bank: Bank, user: User, n: int) -> None:
+    """Customers of the RM whose points expire this year (earned two years ago)."""
+    from bankcrm.loyalty import services
+    from bankcrm.loyalty.models import EntryKind
+
+    for _ in range(n):
+        c = CustomerFactory(branch=bank.beijing, rm=_rm_for(bank, user))
+        member = services.member_ensure(customer=c)
+        with transaction.atomic():
+            services._post(
+                member=services._locked(member.pk),
+                kind=EntryKind.EARN,
+                source="campaign",
+                points=100,
+                key=f"exp:{c.pk}",
+                occurred_at=timezone.now() - dt.timedelta(days=365 * 2),
+            )
+
+
+def pending_adjustments(bank: Bank, user: User, n: int) -> None:
+    from bankcrm.loyalty import services
+
+    for _ in range(n):
+        c = CustomerFactory(branch=bank.beijing, rm=UserFactory(role="rm", branch=bank.beijing))
+        asker = UserFactory(role="rm", branch=bank.beijing)
+        services.adjustment_request(actor=asker, customer=c, points=99_999, reason="补偿")
+
+
+def earning_rules(bank: Bank, user: User, n: int) -> None:
+    from bankcrm.loyalty.models import EarnRule, Tier
+
+    tier = Tier.objects.create(
+        rank=100 + EarnRule.objects.count(),
+        code=f"t{EarnRule.objects.count()}",
+        name_zh="金",
+        name_en="Gold",
+    )
+    for i in range(n):
+        EarnRule.objects.create(
+            code=f"rule-{EarnRule.objects.count()}",
+            kind="aum",
+            name_zh="规则",
+            name_en="Rule",
+            effective_from=dt.date(2026, 1, 1),
+            tier=tier,
+        )
+
+
+def catalogue(bank: Bank, user: User, n: int) -> None:
+    from bankcrm.loyalty.models import Reward, Tier
+
+    tier = Tier.objects.create(
+        rank=200 + Reward.objects.count(),
+        code=f"r{Reward.objects.count()}",
+        name_zh="金",
+        name_en="Gold",
+    )
+    for _ in range(n):
+        k = Reward.objects.count()
+        Reward.objects.create(
+            code=f"gift-{k}",
+            name_zh="礼品",
+            name_en="Gift",
+            kind="gift",
+            points_price=10,
+            min_tier=tier,
+        )
+
+
+PAGES.update(
+    {
+        "loyalty:expiring": Page("loyalty/expiring.html", ("rm",), 9, rows=expiring_points),
+        "loyalty:adjustments": Page(
+            "loyalty/adjustments.html", ("branch_manager", "admin"), 5, rows=pending_adjustments
+        ),
+        "loyalty:programme": Page("loyalty/programme.html", ("compliance", "admin"), 9),
+        "loyalty:rules": Page("loyalty/rules.html", ("admin",), 6, rows=earning_rules),
+        "loyalty:rewards": Page("loyalty/rewards.html", ("marketing",), 6, rows=catalogue),
+    }
+)
+
 # Routes that answer GET but are not pages of the site, and why.
 NOT_PAGES: dict[str, str] = {
     "set_language": "the language switch: the site posts to it; a GET only redirects back",
@@ -346,6 +441,7 @@ NOT_PAGES: dict[str, str] = {
     "customers:export": "a CSV or Excel download of the customer list",
     "imports:report": "a CSV download of an import's rejected rows",
     "imports:progress": "an HTMX fragment the import page polls",
+    "loyalty:kpis": "an HTMX fragment the dashboard loads (tests/loyalty/test_pages.py)",
 }
 
 

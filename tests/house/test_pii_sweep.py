@@ -43,6 +43,7 @@ from bankcrm.ingest.models import ImportRun, ImportStatus
 from bankcrm.ingest.services import import_path
 from bankcrm.ingest.specs import KINDS
 from bankcrm.insights.models import AnalyticsRun, RunStatus
+from bankcrm.loyalty.services import points_award
 from tests.factories import (
     AccountFactory,
     ConsentFactory,
@@ -163,6 +164,10 @@ def _timeline(c: Customer) -> None:
     ConsentFactory(customer=c)
     InteractionFactory(customer=c, notes="客户咨询理财产品")
     TaskFactory(customer=c)
+    # Points, so that the 360 page's loyalty card and the loyalty API show a history.
+    points_award(
+        customer=c, points=500, source="survey", reason="问卷", idempotency_key=f"sweep:{c.pk}"
+    )
 
 
 def _scored(bank: Any, customers: list[Customer]) -> None:

@@ -57,7 +57,8 @@ def test_the_summaries_receiver_is_connected_when_django_starts():
     )
     assert done.stdout.split(maxsplit=1) == [
         "True",
-        "['bankcrm.insights.receivers.summaries_refresh_after_import']\n",
+        "['bankcrm.insights.receivers.summaries_refresh_after_import',"
+        " 'bankcrm.loyalty.receivers.earn_after_import']\n",
     ]
 
 

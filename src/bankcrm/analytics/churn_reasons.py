@@ -104,6 +104,18 @@ DEFAULT_REASON_TEMPLATES: Mapping[str, ReasonTemplate] = {
     "monetary_12m": ("CNY {value:,.0f} transacted in 12 months", "近12个月交易金额{value:,.0f}元"),
     "aum": ("AUM of CNY {value:,.0f}", "资产规模{value:,.0f}元"),
     "kind": ("customer type: {value}", "客户类型：{value}"),
+    "points_earned_6m": {
+        "zero": ("no loyalty points earned in 6 months", "近6个月未获得积分"),
+        "any": ("{value:.0f} loyalty points earned in 6 months", "近6个月获得积分{value:.0f}"),
+    },
+    "points_redeemed_6m": {
+        "zero": ("no loyalty points redeemed in 6 months", "近6个月未兑换积分"),
+        "any": ("{value:.0f} loyalty points redeemed in 6 months", "近6个月兑换积分{value:.0f}"),
+    },
+    "loyalty_tier_rank": (
+        "loyalty tier {value:.0f} (0 = classic)",
+        "积分等级{value:.0f}（0为普卡）",
+    ),
 }
 
 GENERIC_REASON: ReasonText = ("{feature} = {value}", "{feature}为{value}")

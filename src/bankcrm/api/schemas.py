@@ -592,3 +592,73 @@ class RmPerformanceOut(Schema):
             return None
         names = ("new_customers", "aum_growth", "products_sold", "pipeline_won", "activities")
         return {n: Decimal(getattr(t, n)) for n in names}
+
+
+# --- loyalty ----------------------------------------------------------------------------------
+
+
+class LoyaltyTierOut(Schema):
+    code: str
+    name_zh: str
+    name_en: str
+    rank: int
+    earn_multiplier: Decimal
+    benefits: list[str]
+
+
+class PointsEntryOut(Schema):
+    id: int
+    kind: str
+    source: str
+    points: int
+    reason: str
+    occurred_at: dt.datetime
+    expires_on: dt.date | None
+
+
+class RedemptionOut(Schema):
+    id: int
+    customer_id: int = Field(alias="member.customer_id")
+    reward: str = Field(alias="reward.code")
+    reward_name: str = Field(alias="reward.display_name")
+    quantity: int
+    points: int
+    status: str
+    created_at: dt.datetime
+    cancelled_at: dt.datetime | None
+
+
+class TierChangeOut(Schema):
+    on: dt.date
+    from_tier: str | None
+    to_tier: str = Field(alias="to_tier.code")
+    reason: str
+
+    @staticmethod
+    def resolve_from_tier(obj: Any) -> str | None:
+        return obj.from_tier.code if obj.from_tier_id else None
+
+
+class LoyaltyOut(Schema):
+    """A customer's points, tier, history and redemptions (the 360 page's loyalty card)."""
+
+    customer_id: int
+    is_member: bool
+    balance: int
+    tier: LoyaltyTierOut | None
+    tier_since: dt.date | None
+    downgrade_due_since: dt.date | None
+    expiring_points: int = Field(description="points that expire within the notice period")
+    expiring_on: dt.date | None
+    entries: list[PointsEntryOut]
+    redemptions: list[RedemptionOut]
+    tier_changes: list[TierChangeOut]
+
+
+class RedeemIn(Schema):
+    reward_id: DbInt
+    quantity: int = Field(1, ge=1, le=100)
+
+
+class RedemptionCancelIn(Schema):
+    reason: Text = Field("", max_length=200)

@@ -12,7 +12,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as SchemaValidationError
 
-from bankcrm.api import analytics, customers, imports, jobs, kpis, sales
+from bankcrm.api import analytics, customers, imports, jobs, kpis, loyalty, sales
 from bankcrm.api.auth import api_auth
 from bankcrm.profile import FilterError, IdentifierSearchThrottled
 
@@ -31,6 +31,7 @@ api.add_router("", analytics.router)
 api.add_router("", imports.router)
 api.add_router("", jobs.router)
 api.add_router("", sales.router)
+api.add_router("", loyalty.router)
 
 
 @api.exception_handler(ValidationError)

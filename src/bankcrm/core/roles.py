@@ -63,6 +63,16 @@ CAN_MANAGE_JOBS = frozenset({Role.ADMIN})
 # Who creates, deactivates, sets the role and branch of, resets and unlocks staff accounts.
 CAN_MANAGE_STAFF = frozenset({Role.ADMIN})
 
+# Loyalty: who redeems points for a customer and cancels a redemption (the 360 page, the API);
+# who adjusts points by hand or moves them within a relationship group, and who approves an
+# adjustment above the programme's threshold (a second person); who edits the programme
+# (rules, tiers, catalogue, stock) and who reads its pages.
+CAN_REDEEM_POINTS = frozenset({Role.RM, Role.BRANCH_MANAGER, Role.SERVICE, Role.ADMIN})
+CAN_ADJUST_POINTS = frozenset({Role.RM, Role.BRANCH_MANAGER, Role.ADMIN})
+CAN_APPROVE_ADJUSTMENTS = frozenset({Role.BRANCH_MANAGER, Role.ADMIN})
+CAN_MANAGE_LOYALTY = frozenset({Role.MARKETING, Role.ADMIN})
+CAN_VIEW_PROGRAMME = frozenset({Role.MARKETING, Role.COMPLIANCE, Role.ADMIN})
+
 
 def has_role(user: object, roles: frozenset[str]) -> bool:
     return bool(getattr(user, "is_authenticated", False)) and getattr(user, "role", None) in roles

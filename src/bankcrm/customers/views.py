@@ -44,6 +44,7 @@ from bankcrm.customers.models import (
 )
 from bankcrm.insights.labels import CHURN_BANDS, LIFE_STAGES, SEGMENTS, STAGES
 from bankcrm.interactions.views import timeline_card_context
+from bankcrm.loyalty.views import card_context as loyalty_card_context
 from bankcrm.profile import (
     FilterError,
     IdentifierSearchRefused,
@@ -175,6 +176,7 @@ def customer_detail_view(request: AuthenticatedRequest, pk: int) -> HttpResponse
             title=_("Transactions by channel, last 12 months"),
         ),
         **timeline_card_context(request.user),
+        **loyalty_card_context(request.user, c360.loyalty),
         "reveal_form": RevealForm(),
         "consent_form": ConsentForm(may_grant=has_role(request.user, CAN_EDIT_CUSTOMERS)),
         "can_record_consent": has_role(request.user, CAN_WITHDRAW_CONSENT),

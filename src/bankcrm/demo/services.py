@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS
 
 from bankcrm.demo.build import bank_exists, build_demo_bank, flush_database
+from bankcrm.demo.loyalty import demo_loyalty
 from bankcrm.demo.plan import BuildResult, DemoBankError, DemoConfig
 from bankcrm.demo.sales import build_demo_sales
 
@@ -56,6 +57,8 @@ def demo_bank_setup(*, request: DemoRequest, out: Callable[[str], None]) -> Buil
         result = _build_through_import(request, out=out)
     for line in report_lines(config=request.config, result=result):
         out(line)
+    if using == DEFAULT_DB_ALIAS:
+        out(demo_loyalty(config=request.config, show=request.progress))
     if request.analytics and using == DEFAULT_DB_ALIAS:
         out(_score(request.config, show=request.progress))
     if using == DEFAULT_DB_ALIAS:

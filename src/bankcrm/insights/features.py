@@ -23,6 +23,7 @@ from bankcrm.banking.models import (
 from bankcrm.core.dates import day_start_utc, months_before
 from bankcrm.customers.models import Customer
 from bankcrm.interactions.models import Interaction
+from bankcrm.loyalty.features import LOYALTY_FEATURES, loyalty_features
 
 DIGITAL = ["mobile", "online", "wechat_pay", "alipay"]
 
@@ -51,7 +52,13 @@ def extract_features(*, as_of: dt.date) -> pd.DataFrame:
     if customers.empty:
         return customers
     f = customers.join(
-        [_transactions(as_of), _aum_months(as_of), _accounts(as_of), _contacts(as_of)],
+        [
+            _transactions(as_of),
+            _aum_months(as_of),
+            _accounts(as_of),
+            _contacts(as_of),
+            loyalty_features(as_of),
+        ],
         how="left",
     )
     # A table with no rows in the window (a young bank, an early cut-off) adds no columns.
@@ -216,6 +223,7 @@ ZERO_WHEN_ABSENT = (
     "aum_6m_ago",
     "monetary_12m",
     "outflow_3m",
+    *LOYALTY_FEATURES,
 )
 
 
@@ -260,4 +268,5 @@ CHURN_FEATURES = [
     "txn_3m",
     "txn_trend",
     "kind",
+    *LOYALTY_FEATURES,
 ]

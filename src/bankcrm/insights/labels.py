@@ -56,6 +56,9 @@ FEATURES = {
     "txn_3m": _("Transactions, last 3 months"),
     "txn_trend": _("Transaction trend"),
     "kind": _("Individual or company"),
+    "points_earned_6m": _("Loyalty points earned, 6 months"),
+    "points_redeemed_6m": _("Loyalty points redeemed, 6 months"),
+    "loyalty_tier_rank": _("Loyalty tier"),
 }
 
 
